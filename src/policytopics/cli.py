@@ -1,0 +1,94 @@
+"""Command line: argument parsing only; every command calls one library function.
+
+In: ``argv``. Out: an exit code — 0 on success, 2 for a user error (bad config, missing
+corpus, ...) reported as one line on stderr without a traceback, 130 when interrupted.
+
+Commands::
+
+    python -m policytopics run CONFIG [--set key.path=value ...]     # policytopics.run
+    python -m policytopics clean CONFIG [--set key.path=value ...]   # policytopics.clean_corpus
+    python -m policytopics validate CONFIG [--set ...]               # print the resolved config
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from policytopics import __version__
+from policytopics.errors import PolicytopicsError
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m policytopics",
+        description="Policy-theme and topic modelling of Chinese development-zone speeches.",
+    )
+    parser.add_argument("--version", action="version", version=f"policytopics {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    helps = {
+        "run": "run the whole pipeline and write results/<name>/",
+        "clean": "run only ingestion, cleaning and segmentation and write the cleaned documents",
+        "validate": "check a config and print it resolved, with every default filled in",
+    }
+    for name, help_text in helps.items():
+        command = commands.add_parser(name, help=help_text, description=help_text)
+        command.add_argument("config", help="a YAML config file, e.g. configs/default.yaml")
+        command.add_argument(
+            "--set",
+            dest="overrides",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="override a setting, e.g. --set segment.max_unit_chars=800 (repeatable)",
+        )
+        verbosity = command.add_mutually_exclusive_group()
+        verbosity.add_argument("-v", "--verbose", action="store_true", help="log every file")
+        verbosity.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
+    return parser
+
+
+def _configure_logging(verbose: bool, quiet: bool) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    logger = logging.getLogger("policytopics")
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv``, call the library, and return the exit code.
+
+    Examples
+    --------
+    >>> main(["validate", "configs/default.yaml", "--set", "name=trial", "-q"])  # doctest: +SKIP
+    0
+    """
+    args = _build_parser().parse_args(argv)
+    _configure_logging(args.verbose, args.quiet)
+    try:
+        from policytopics.config import load_config
+
+        config = load_config(args.config, args.overrides)
+        if args.command == "validate":
+            sys.stdout.write(config.to_yaml())
+            return 0
+        import policytopics
+
+        action = policytopics.run if args.command == "run" else policytopics.clean_corpus
+        result = action(config)
+        print(result.run_dir)
+        return 0
+    except PolicytopicsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # e.g. results folder not writable, disk full
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: the previous results were left as they were", file=sys.stderr)
+        return 130

@@ -1,0 +1,264 @@
+"""The run configuration: a pydantic schema, YAML loading, dotted overrides, resolved dump.
+
+In: a YAML file (and optional ``key.path=value`` overrides). Out: a validated ``Config``.
+The config is the only source of settings: every stage receives its section of it.
+Unknown keys and wrong types are errors that name the key and the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from policytopics.errors import PolicytopicsError
+
+
+class ConfigError(PolicytopicsError):
+    """A configuration that cannot be used; the message names the key and the file."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class CorpusConfig(_Section):
+    """Where the corpus is and how to read it."""
+
+    path: str = Field(
+        "seeds",
+        description="A folder of .txt files (searched recursively) or one .csv/.jsonl file. "
+        "Relative paths are resolved against the current working directory.",
+    )
+    text_column: str = Field("text", description="CSV/JSONL: the column holding the text.")
+    id_column: str | None = Field(
+        None,
+        description="CSV/JSONL: a column with a unique id per row, used in `source` instead "
+        "of the row number.",
+    )
+    metadata_columns: list[str] | None = Field(
+        None,
+        description="CSV/JSONL: the columns carried to every output as metadata; "
+        "null keeps every column except the text column.",
+    )
+    manifest: str | None = Field(
+        "corpus.yaml",
+        description="A YAML file inside a corpus folder that describes its files; each "
+        "file's `metadata` mapping travels with its documents. null to ignore it.",
+    )
+    encodings: list[str] = Field(
+        ["utf-8", "gb18030", "big5", "utf-16"],
+        description="Candidate encodings for .txt files. Byte-order marks are honoured "
+        "first; otherwise each candidate that decodes without error is scored and the "
+        "most plausible Chinese text wins. A file no candidate decodes is skipped "
+        "and reported.",
+    )
+
+
+class CleanConfig(_Section):
+    """Which cleaning steps run. They always run in this order; each can be switched off."""
+
+    strip_pinyin: bool = Field(
+        True,
+        description="Remove pinyin annotations after characters, 開(kāi)發(fā) -> 開發, "
+        "including those left behind by a garbled character.",
+    )
+    to_simplified: bool = Field(True, description="Convert traditional to simplified script.")
+    opencc_config: str = Field(
+        "t2s",
+        description="OpenCC conversion used by to_simplified (t2s, tw2s, hk2s, ...).",
+    )
+    remove_boilerplate: bool = Field(
+        True,
+        description="Remove web-page boilerplate lines and fragments (breadcrumbs, spam, "
+        "download notices, related-content lists, PDF page markers, ...).",
+    )
+    default_boilerplate: bool = Field(
+        True,
+        description="Use the boilerplate patterns shipped with the package.",
+    )
+    boilerplate_files: list[str] = Field(
+        [],
+        description="Extra boilerplate pattern files (same YAML format as the shipped "
+        "resources/boilerplate.yaml), applied after the default ones.",
+    )
+    drop_mojibake: bool = Field(
+        True,
+        description="Drop garbled fragments (runs of ?, stray Cyrillic/Latin inside Chinese "
+        "text) while keeping real Latin content such as GDP, ISO14000, 110kv.",
+    )
+    normalise: bool = Field(
+        True,
+        description="Normalise full-width letters/digits to half-width, whitespace, and "
+        "placeholder years (20xx, XX年).",
+    )
+
+
+class SegmentConfig(_Section):
+    """How cleaned texts become documents and documents become analysis units."""
+
+    split_speeches: bool = Field(
+        True,
+        description="Split files holding several speeches (篇1, 第一篇:) into documents.",
+    )
+    deduplicate: bool = Field(
+        True, description="Flag near-duplicate documents and keep only the first of each."
+    )
+    duplicate_threshold: float = Field(
+        0.8,
+        gt=0.0,
+        le=1.0,
+        description="Near-duplicate threshold: Jaccard similarity of character 5-gram "
+        "shingles at or above which a later document is flagged a duplicate of an "
+        "earlier one.",
+    )
+    max_unit_chars: int = Field(
+        1500,
+        ge=50,
+        description="Units must be shorter than this: longer paragraphs are cut at their "
+        "inner outline markers (一是, 1、) and then at sentence ends.",
+    )
+    min_unit_chars: int = Field(
+        20,
+        ge=0,
+        description="Units shorter than this (stray fragments) are merged into the "
+        "following unit of the same section, or the preceding one at a section end.",
+    )
+
+
+class OutputConfig(_Section):
+    """Where runs are written."""
+
+    results_dir: str = Field(
+        "results",
+        description="Folder that receives one run folder per run name: results_dir/name/.",
+    )
+
+
+class Config(_Section):
+    """A whole run: corpus, cleaning, segmentation and output settings."""
+
+    name: str = Field(
+        "default",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        description="Run name; the run is written to results_dir/name/.",
+    )
+    seed: int = Field(
+        20240601,
+        ge=0,
+        description="The one random seed, passed as random_state to every random component.",
+    )
+    corpus: CorpusConfig = Field(default_factory=CorpusConfig, description="Where the corpus is and how to read it.")
+    clean: CleanConfig = Field(default_factory=CleanConfig, description="Which cleaning steps run.")
+    segment: SegmentConfig = Field(
+        default_factory=SegmentConfig,
+        description="How cleaned texts become documents, and documents analysis units.",
+    )
+    output: OutputConfig = Field(default_factory=OutputConfig, description="Where runs are written.")
+
+    def to_yaml(self) -> str:
+        """The resolved config as YAML (every field, defaults included), keys in schema order."""
+        return yaml.safe_dump(
+            self.model_dump(mode="json"), allow_unicode=True, sort_keys=False, width=100
+        )
+
+
+def _format_location(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(top level)"
+
+
+def _format_validation_error(error: ValidationError, source: str) -> str:
+    lines = []
+    for item in error.errors():
+        key = _format_location(item["loc"])
+        kind: str = item["type"]
+        if kind == "extra_forbidden":
+            lines.append(f"{source}: unknown key '{key}'")
+        elif kind == "missing":
+            lines.append(f"{source}: missing key '{key}'")
+        else:
+            given = item.get("input")
+            lines.append(f"{source}: key '{key}': {item['msg']} (got {given!r})")
+    return "; ".join(lines)
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Parse one ``dotted.key=value`` override; the value is read as YAML.
+
+    Examples
+    --------
+    >>> parse_override("segment.max_unit_chars=800")
+    (['segment', 'max_unit_chars'], 800)
+    """
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"override '{text}': expected key.path=value")
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"override '{text}': value is not valid YAML ({exc})") from None
+    return key.strip().split("."), value
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Return a copy of ``data`` with each ``dotted.key=value`` override set in it."""
+    result = _deep_copy(data)
+    for text in overrides:
+        path, value = parse_override(text)
+        node = result
+        for part in path[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"override '{text}': '{part}' is not a section")
+            node = child
+        node[path[-1]] = value
+    return result
+
+
+def _deep_copy(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deep_copy(v) if isinstance(v, dict) else v for k, v in data.items()}
+
+
+def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> Config:
+    """Validate a mapping into a ``Config``; errors name the key and ``source``.
+
+    Examples
+    --------
+    >>> config_from_dict({"name": "trial", "segment": {"max_unit_chars": 800}}).segment.max_unit_chars
+    800
+    """
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(exc, source)) from None
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
+    """Load and validate a YAML config file, applying ``key.path=value`` overrides.
+
+    YAML is read with ``yaml.safe_load``: no Python objects are ever constructed.
+
+    Examples
+    --------
+    >>> cfg = load_config("configs/default.yaml", ["name=trial"])  # doctest: +SKIP
+    >>> cfg.name  # doctest: +SKIP
+    'trial'
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"{path}: not valid YAML ({first_line})") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings, got {type(data).__name__}")
+    data = apply_overrides(data, overrides or [])
+    source = f"{path} (with --set {', '.join(overrides)})" if overrides else str(path)
+    return config_from_dict(data, source=source)
+

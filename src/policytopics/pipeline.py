@@ -1,0 +1,290 @@
+"""The pipeline driver: ``run(config) -> RunResult``, the one function the CLI and notebooks call.
+
+In: a ``Config`` (or the path of a YAML config). Out: a run folder ``results/<name>/``
+and a ``RunResult`` holding the records of every stage, so that a notebook can explore
+them without re-reading the files.
+
+Stages run one way, each a pure function over the records of the stage before::
+
+    ingest -> clean -> segment (documents, near-duplicates, units) -> artefacts
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from policytopics import artifacts
+from policytopics.config import Config, load_config
+from policytopics.records import CleanedText, Document, SkippedSource, Unit
+
+logger = logging.getLogger("policytopics")
+
+#: Fixed columns of documents.csv; metadata columns are inserted after ``title``.
+DOCUMENT_COLUMNS = ("doc_id", "source", "title", "n_chars", "n_units", "duplicate_of", "duplicate_reason")
+#: Columns of units.csv.
+UNIT_COLUMNS = ("unit_id", "doc_id", "position", "heading", "text", "n_chars")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything a run produced.
+
+    Attributes
+    ----------
+    config : Config
+        The resolved configuration.
+    run_dir : Path
+        The run folder, ``results_dir/name``.
+    cleaned : list of CleanedText
+        Every source text after cleaning.
+    documents : list of Document
+        Every document found, duplicates included (flagged by ``duplicate_of``).
+    units : list of Unit
+        The analysis units of the non-duplicate documents, sorted by ``unit_id``.
+    skipped : list of SkippedSource
+        Corpus entries that were not used, with the reason.
+    timings : dict of str to float
+        Seconds spent per stage.
+    """
+
+    config: Config
+    run_dir: Path
+    cleaned: list[CleanedText]
+    documents: list[Document]
+    units: list[Unit]
+    skipped: list[SkippedSource]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def kept_documents(self) -> list[Document]:
+        """The documents that are not near-duplicates of an earlier one."""
+        return [doc for doc in self.documents if not doc.duplicate_of]
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    timings[stage] = round(time.perf_counter() - start, 4)
+    logger.info("%s: done in %.2fs", stage, timings[stage])
+
+
+def _as_config(config: Config | str | Path, overrides: list[str] | None) -> Config:
+    if isinstance(config, Config):
+        if overrides:
+            from policytopics.config import apply_overrides, config_from_dict
+
+            return config_from_dict(apply_overrides(config.model_dump(mode="json"), overrides))
+        return config
+    return load_config(config, overrides)
+
+
+def _log_progress(stage: str) -> Callable[[int, int, str], None]:
+    def report(done: int, total: int, current: str) -> None:
+        logger.debug("%s: %d/%d %s", stage, done, total, current)
+
+    return report
+
+
+def prepare_corpus(config: Config, timings: dict[str, float]) -> tuple[
+    list[CleanedText], list[Document], list[Unit], list[SkippedSource]
+]:
+    """Run ingestion, cleaning and segmentation; return cleaned texts, documents, units, skips.
+
+    Examples
+    --------
+    >>> from policytopics.config import Config
+    >>> cleaned, documents, units, skipped = prepare_corpus(Config(), {})  # doctest: +SKIP
+    """
+    from policytopics import clean, ingest, segment
+
+    with _timed(timings, "ingest"):
+        ingested = ingest.read_corpus(config.corpus, progress=_log_progress("ingest"))
+    for skip in ingested.skipped:
+        logger.warning("skipped %s: %s", skip.source, skip.reason)
+    logger.info("ingest: %d texts read, %d skipped", len(ingested.texts), len(ingested.skipped))
+
+    with _timed(timings, "clean"):
+        rules = clean.load_boilerplate_rules(config.clean)
+        cleaned = [clean.clean_source(source, config.clean, rules) for source in ingested.texts]
+
+    with _timed(timings, "segment"):
+        documents: list[Document] = []
+        for item in cleaned:
+            documents.extend(segment.split_documents(item, config.segment))
+        documents = segment.mark_duplicates(documents, config.segment)
+        units: list[Unit] = []
+        for document in documents:
+            if not document.duplicate_of:
+                units.extend(segment.segment_document(document, config.segment))
+    duplicates = [doc for doc in documents if doc.duplicate_of]
+    for doc in duplicates:
+        logger.info("segment: %s is a near-duplicate of %s (%s)", doc.doc_id, doc.duplicate_of, doc.duplicate_reason)
+    logger.info("segment: %d documents (%d near-duplicates), %d units", len(documents), len(duplicates), len(units))
+    units.sort(key=lambda unit: unit.unit_id)
+    return cleaned, documents, units, ingested.skipped
+
+
+def _metadata_columns(documents: list[Document]) -> list[str]:
+    keys = sorted({key for doc in documents for key in doc.metadata})
+    return [f"meta_{key}" if key in DOCUMENT_COLUMNS else key for key in keys]
+
+
+def document_rows(documents: list[Document], units: list[Unit]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Rows and columns of documents.csv: fixed columns with metadata after ``title``."""
+    units_per_doc: dict[str, int] = {}
+    for unit in units:
+        units_per_doc[unit.doc_id] = units_per_doc.get(unit.doc_id, 0) + 1
+    meta_columns = _metadata_columns(documents)
+    rows = []
+    for doc in sorted(documents, key=lambda d: d.doc_id):
+        row: dict[str, Any] = {
+            "doc_id": doc.doc_id,
+            "source": doc.source,
+            "title": doc.title,
+            "n_chars": len(doc.text),
+            "n_units": units_per_doc.get(doc.doc_id, 0),
+            "duplicate_of": doc.duplicate_of,
+            "duplicate_reason": doc.duplicate_reason,
+        }
+        for key, value in doc.metadata.items():
+            row[f"meta_{key}" if key in DOCUMENT_COLUMNS else key] = value
+        rows.append(row)
+    columns = list(DOCUMENT_COLUMNS[:3]) + meta_columns + list(DOCUMENT_COLUMNS[3:])
+    return rows, columns
+
+
+def unit_rows(units: list[Unit]) -> list[dict[str, Any]]:
+    """Rows of units.csv, in ``unit_id`` order."""
+    return [
+        {
+            "unit_id": unit.unit_id,
+            "doc_id": unit.doc_id,
+            "position": unit.position,
+            "heading": unit.heading,
+            "text": unit.text,
+            "n_chars": unit.n_chars,
+        }
+        for unit in sorted(units, key=lambda u: u.unit_id)
+    ]
+
+
+def cleaning_report(
+    config: Config,
+    cleaned: list[CleanedText],
+    documents: list[Document],
+    units: list[Unit],
+    skipped: list[SkippedSource],
+) -> dict[str, Any]:
+    """What each cleaning step removed per file, what was skipped, and what was found."""
+    steps = [name for name in ("strip_pinyin", "to_simplified", "remove_boilerplate", "drop_mojibake", "normalise")
+             if getattr(config.clean, name)]
+    files = {}
+    totals: dict[str, int] = {}
+    for item in cleaned:
+        files[item.source.source] = {
+            "encoding": item.source.encoding,
+            "chars_in": len(item.source.text),
+            "chars_out": len(item.text),
+            "removed": dict(sorted(item.removed.items())),
+            "documents": [doc.doc_id for doc in documents if doc.source == item.source.source],
+        }
+        for key, value in item.removed.items():
+            totals[key] = totals.get(key, 0) + value
+    return {
+        "steps": steps,
+        "files": files,
+        "totals": dict(sorted(totals.items())),
+        "skipped": [{"source": s.source, "reason": s.reason} for s in skipped],
+        "n_documents": len(documents),
+        "duplicates": [
+            {"doc_id": d.doc_id, "duplicate_of": d.duplicate_of, "reason": d.duplicate_reason}
+            for d in documents
+            if d.duplicate_of
+        ],
+        "n_units": len(units),
+    }
+
+
+def _write_corpus_outputs(folder: Path, result_parts: dict[str, Any], config: Config) -> None:
+    documents: list[Document] = result_parts["documents"]
+    units: list[Unit] = result_parts["units"]
+    rows, columns = document_rows(documents, units)
+    artifacts.write_csv(folder / "documents.csv", rows, columns)
+    artifacts.write_csv(folder / "units.csv", unit_rows(units), UNIT_COLUMNS)
+    for doc in documents:
+        heading = f"{doc.title}\n\n" if doc.title else ""
+        artifacts.write_text(folder / "cleaned" / f"{doc.doc_id}.txt", heading + doc.text.rstrip("\n") + "\n")
+    artifacts.write_json(
+        folder / "cleaning_report.json",
+        cleaning_report(config, result_parts["cleaned"], documents, units, result_parts["skipped"]),
+    )
+
+
+def _execute(config: Config, stages: tuple[str, ...]) -> RunResult:
+    timings: dict[str, float] = {}
+    run_dir = Path(config.output.results_dir) / config.name
+    logger.info("run '%s': reading %s", config.name, config.corpus.path)
+    cleaned, documents, units, skipped = prepare_corpus(config, timings)
+    resolved_yaml = config.to_yaml()
+    with _timed(timings, "artifacts"), artifacts.atomic_run_folder(run_dir) as staging:
+        artifacts.write_text(staging / "config.resolved.yaml", resolved_yaml)
+        _write_corpus_outputs(
+            staging,
+            {"cleaned": cleaned, "documents": documents, "units": units, "skipped": skipped},
+            config,
+        )
+        manifest = artifacts.build_manifest(
+            staging,
+            config_sha256=artifacts.sha256_bytes(resolved_yaml.encode("utf-8")),
+            inputs={item.source.source: item.source.sha256 for item in cleaned},
+            stages=stages,
+        )
+        artifacts.write_json(staging / "manifest.json", manifest)
+        artifacts.write_json(staging / "timings.json", timings)
+    logger.info("run '%s': wrote %s", config.name, run_dir)
+    return RunResult(config, run_dir, cleaned, documents, units, skipped, timings)
+
+
+def run(config: Config | str | Path, overrides: list[str] | None = None) -> RunResult:
+    """Run the whole pipeline for ``config`` and write its run folder.
+
+    Parameters
+    ----------
+    config : Config or path
+        A validated config, or the path of a YAML config file.
+    overrides : list of str, optional
+        ``dotted.key=value`` settings applied on top of the config.
+
+    Returns
+    -------
+    RunResult
+        The records of every stage and the run folder path.
+
+    Examples
+    --------
+    >>> import policytopics
+    >>> result = policytopics.run("configs/default.yaml")  # doctest: +SKIP
+    >>> len(result.kept_documents())  # doctest: +SKIP
+    10
+    """
+    return _execute(_as_config(config, overrides), ("ingest", "clean", "segment"))
+
+
+def clean_corpus(config: Config | str | Path, overrides: list[str] | None = None) -> RunResult:
+    """Run only ingestion, cleaning and segmentation, and write the cleaned documents.
+
+    The run folder gets ``documents.csv``, ``units.csv``, ``cleaned/<doc_id>.txt`` and
+    ``cleaning_report.json``, so a researcher can inspect what cleaning did before
+    modelling.
+
+    Examples
+    --------
+    >>> result = clean_corpus("configs/default.yaml", ["name=inspect"])  # doctest: +SKIP
+    """
+    return _execute(_as_config(config, overrides), ("ingest", "clean", "segment"))

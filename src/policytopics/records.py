@@ -1,0 +1,142 @@
+"""Plain records that flow between the pipeline stages.
+
+Every stage is a function from these records to these records, so that each stage can be
+called and tested alone::
+
+    ingest -> SourceText -> clean -> CleanedText -> segment -> Document -> Unit
+
+All records are frozen dataclasses holding only built-in types, so they are cheap to
+compare in tests and trivial to serialise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """The decoded text of one corpus entry: a ``.txt`` file, or one row of a CSV/JSONL file.
+
+    Attributes
+    ----------
+    source : str
+        Where the text came from, relative to the corpus root, with ``/`` separators:
+        ``"000_c653e3a235d9673d.txt"`` or ``"speeches.csv#3"`` (row 3, counted from 1).
+    text : str
+        The decoded text with line ends normalised to ``\\n``; nothing else is changed.
+    encoding : str
+        The encoding the bytes were decoded with (``"utf-8"``, ``"utf-8-sig"``,
+        ``"gb18030"``, ``"big5"``, ``"utf-16"``, or ``"table"`` for CSV/JSONL cells).
+    metadata : dict of str to str
+        Metadata columns of a CSV/JSONL row, or the file's entry in ``corpus.yaml``.
+    sha256 : str
+        Hash of the raw bytes of the file this text came from (a table's rows share it).
+    """
+
+    source: str
+    text: str
+    encoding: str
+    metadata: dict[str, str] = field(default_factory=dict)
+    sha256: str = ""
+
+
+@dataclass(frozen=True)
+class SkippedSource:
+    """A corpus entry that was not used, and why (undecodable, empty, unreadable, ...)."""
+
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What ingestion found: the usable texts, and every entry it skipped with a reason."""
+
+    texts: list[SourceText]
+    skipped: list[SkippedSource]
+
+
+@dataclass(frozen=True)
+class CleanedText:
+    """A source text after cleaning.
+
+    Attributes
+    ----------
+    source : SourceText
+        The text before cleaning (kept so that provenance travels with the result).
+    text : str
+        The cleaned text.
+    removed : dict of str to int
+        Characters removed by each cleaning step (and each boilerplate rule), keyed by
+        step name, e.g. ``{"strip_pinyin": 5120, "boilerplate.breadcrumb": 42}``.
+        Steps that convert rather than remove (script conversion) count changed characters.
+    """
+
+    source: SourceText
+    text: str
+    removed: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Document:
+    """One speech or report: a whole file, or one of several speeches found in a file.
+
+    Attributes
+    ----------
+    doc_id : str
+        Stable id: the source's file stem, plus ``-NN`` (1-based) when the file holds
+        several speeches, e.g. ``"000_c653e3a235d9673d-02"``.
+    source : str
+        The ``SourceText.source`` it was cut from.
+    title : str
+        The speech's title ("" when none could be found).
+    text : str
+        The cleaned text of the speech, without its title line.
+    metadata : dict of str to str
+        Metadata inherited from the source.
+    duplicate_of : str
+        ``doc_id`` of the document this one near-duplicates ("" when it is not a duplicate).
+        Duplicates are kept in ``documents.csv`` for the record but get no units.
+    duplicate_reason : str
+        Why it was flagged, e.g. ``"char 5-gram Jaccard 0.97 >= 0.80"``.
+    """
+
+    doc_id: str
+    source: str
+    title: str
+    text: str
+    metadata: dict[str, str] = field(default_factory=dict)
+    duplicate_of: str = ""
+    duplicate_reason: str = ""
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One analysis unit: a paragraph or section of a document carrying one point.
+
+    Attributes
+    ----------
+    unit_id : str
+        ``f"{doc_id}-u{position:04d}"``.
+    doc_id : str
+        The document it belongs to.
+    position : int
+        0-based reading order within the document.
+    heading : str
+        The heading path of the outline sections it sits in, joined by ``" > "``,
+        e.g. ``"二、抓住三个重点 > (二)保民生"``; "" before the first heading.
+    text : str
+        The cleaned text of the unit.
+    """
+
+    unit_id: str
+    doc_id: str
+    position: int
+    heading: str
+    text: str
+
+    @property
+    def n_chars(self) -> int:
+        """Number of characters of the unit text."""
+        return len(self.text)
