@@ -1,0 +1,71 @@
+"""Tests of the command line: exit codes and one-line errors, run in a real subprocess."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from conftest import DEFAULT_CONFIG, REPO_ROOT, SEEDS
+
+
+def run_cli(*args, cwd=REPO_ROOT):
+    return subprocess.run(
+        [sys.executable, "-m", "policytopics", *map(str, args)],
+        cwd=cwd, capture_output=True, text=True, timeout=600,
+    )
+
+
+def assert_one_line_error(completed, *fragments):
+    assert completed.returncode == 2, completed.stderr
+    lines = [line for line in completed.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, completed.stderr
+    assert "Traceback" not in completed.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_unknown_key(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("lda:\n  num_topics: 12\n", encoding="utf-8")
+    assert_one_line_error(run_cli("run", config), "unknown key 'lda'", str(config))
+
+
+def test_wrong_type(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("segment:\n  max_unit_chars: many\n", encoding="utf-8")
+    assert_one_line_error(run_cli("clean", config), "segment.max_unit_chars", str(config))
+
+
+def test_missing_corpus_folder(tmp_path):
+    completed = run_cli("run", DEFAULT_CONFIG, "--set", f"corpus.path={tmp_path / 'nowhere'}",
+                        "--set", f"output.results_dir={tmp_path}")
+    assert_one_line_error(completed, str(tmp_path / "nowhere"))
+    assert not (tmp_path / "default").exists()
+
+
+def test_undecodable_file_is_skipped_with_a_warning(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text("同志们：今天我们召开开发区工作会议，部署招商引资和项目建设工作。\n", encoding="utf-8")
+    (corpus / "garbled.txt").write_bytes(b"\xff\xfe\x00\xd8" * 3 + b"\x81")
+    completed = run_cli("clean", DEFAULT_CONFIG, "--set", f"corpus.path={corpus}",
+                        "--set", f"output.results_dir={tmp_path / 'results'}")
+    assert completed.returncode == 0, completed.stderr
+    warnings = [line for line in completed.stderr.splitlines() if line.startswith("WARNING")]
+    assert any("garbled.txt" in line for line in warnings), completed.stderr
+    assert (tmp_path / "results" / "default" / "documents.csv").is_file()
+
+
+def test_validate_prints_resolved_config():
+    completed = run_cli("validate", DEFAULT_CONFIG, "--set", "segment.max_unit_chars=900")
+    assert completed.returncode == 0, completed.stderr
+    assert "max_unit_chars: 900" in completed.stdout
+
+
+def test_run_writes_the_run_folder(tmp_path):
+    completed = run_cli("run", DEFAULT_CONFIG, "--set", f"corpus.path={SEEDS}",
+                        "--set", f"output.results_dir={tmp_path}", "-q")
+    assert completed.returncode == 0, completed.stderr
+    folder = tmp_path / "default"
+    for name in ("documents.csv", "units.csv", "cleaning_report.json", "manifest.json", "config.resolved.yaml"):
+        assert (folder / name).is_file(), name

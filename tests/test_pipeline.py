@@ -1,0 +1,130 @@
+"""End-to-end test of pipeline.run on the real seed corpus, and of the run folder it writes.
+
+These assert the issue's acceptance criteria on the five raw seed files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+
+import opencc
+import pandas as pd
+import pytest
+
+import policytopics
+from conftest import DEFAULT_CONFIG, SEEDS
+
+TONE_MARKS = re.compile(r"[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]")
+PINYIN_ANNOTATION = re.compile(r"\((?:[bcdfghjklmnpqrstwxyz]{0,2}h?[aeiouü][a-zü]{0,4})\)")
+BOILERPLATE = [
+    "范文大全", "首页", "发布时间", "相关内容", "温馨提示", "已阅读", "继续免费阅读", "下载本文档",
+    "下载文档", "版权说明", "提交评论", "0/150", "本站", "展开阅读全文", "资源描述", "网站客服",
+    "ID:1758295", "大小:", "页数:", "格式:DOCX", ".docx", "精品国产", "工作总结频道", "_第1页",
+    "你可能关注的文档", "分享赚钱",
+]
+PAGE_MARKER = re.compile(r"(?:^|\n)\s*-\s*\d+\s*-\s*(?:\n|$)|第\d+页\s*共\d+页")
+
+
+def test_eleven_speeches_found(seed_run):
+    per_source = Counter(doc.source for doc in seed_run.documents)
+    assert sorted(per_source.values()) == [1, 1, 1, 3, 5]
+    assert per_source["000_c653e3a235d9673d.txt"] == 3
+    assert per_source["001_71bbfdd7298e827f.txt"] == 5
+    assert all(doc.title for doc in seed_run.documents)
+
+
+def test_the_article_published_twice_is_flagged_once(seed_run):
+    duplicates = [doc for doc in seed_run.documents if doc.duplicate_of]
+    assert [(d.doc_id, d.duplicate_of) for d in duplicates] == [
+        ("001_71bbfdd7298e827f-05", "001_71bbfdd7298e827f-04")
+    ]
+    assert not any(unit.doc_id == "001_71bbfdd7298e827f-05" for unit in seed_run.units)
+
+
+def test_units_are_clean(seed_run):
+    to_simplified = opencc.OpenCC("t2s")
+    for unit in seed_run.units:
+        assert not TONE_MARKS.search(unit.text), unit.unit_id
+        assert not PINYIN_ANNOTATION.search(unit.text), (unit.unit_id, PINYIN_ANNOTATION.search(unit.text))
+        assert to_simplified.convert(unit.text) == unit.text, unit.unit_id
+        assert not PAGE_MARKER.search(unit.text), unit.unit_id
+        for phrase in BOILERPLATE:
+            assert phrase not in unit.text, (unit.unit_id, phrase)
+
+
+def test_titles_are_clean(seed_run):
+    to_simplified = opencc.OpenCC("t2s")
+    for doc in seed_run.documents:
+        assert to_simplified.convert(doc.title) == doc.title
+        assert not TONE_MARKS.search(doc.title)
+
+
+def test_units_are_short_and_one_line_speeches_are_split(seed_run):
+    assert max(unit.n_chars for unit in seed_run.units) < 1500
+    per_doc = Counter(unit.doc_id for unit in seed_run.units)
+    # 002 and 004 store their speech as one line of 31,000 and 14,000 characters.
+    assert per_doc["002_97ab14d21b810412"] >= 24
+    assert per_doc["004_22f2e348fe793403"] >= 24
+
+
+def test_units_keep_position_and_heading(seed_run):
+    by_doc: dict[str, list] = {}
+    for unit in seed_run.units:
+        by_doc.setdefault(unit.doc_id, []).append(unit)
+    for doc_id, units in by_doc.items():
+        assert [u.position for u in units] == list(range(len(units))), doc_id
+    headings = {unit.heading for unit in seed_run.units}
+    assert any(" > " in heading for heading in headings)
+
+
+def test_run_folder_contract(seed_run):
+    folder = seed_run.run_dir
+    documents = pd.read_csv(folder / "documents.csv", dtype=str, keep_default_na=False)
+    units = pd.read_csv(folder / "units.csv", dtype=str, keep_default_na=False)
+    assert list(documents.columns[:3]) == ["doc_id", "source", "title"]
+    assert list(documents.columns[-4:]) == ["n_chars", "n_units", "duplicate_of", "duplicate_reason"]
+    assert "published" in documents.columns  # metadata from seeds/corpus.yaml travels along
+    assert list(units.columns) == ["unit_id", "doc_id", "position", "heading", "text", "n_chars"]
+    assert len(documents) == 11 and len(units) == len(seed_run.units)
+    assert documents["doc_id"].tolist() == sorted(documents["doc_id"])
+    assert units["unit_id"].tolist() == sorted(units["unit_id"])
+    assert units.groupby("doc_id").size().to_dict() == {
+        k: int(v) for k, v in documents.set_index("doc_id")["n_units"].astype(int).items() if int(v)
+    }
+    report = json.loads((folder / "cleaning_report.json").read_text(encoding="utf-8"))
+    assert set(report["files"]) == {path.name for path in SEEDS.glob("*.txt")}
+    pinyin_removed = report["files"]["000_c653e3a235d9673d.txt"]["removed"]["strip_pinyin"]
+    assert pinyin_removed > 10000
+    assert report["files"]["003_79fffe570bc6bca6.txt"]["removed"].get("strip_pinyin", 0) == 0
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["inputs"]) == set(report["files"])
+    assert {"documents.csv", "units.csv", "cleaning_report.json", "config.resolved.yaml"} <= set(manifest["artifacts"])
+    assert (folder / "cleaned" / "003_79fffe570bc6bca6.txt").is_file()
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_rerun_is_byte_identical(seed_run, tmp_path):
+    again = policytopics.run(seed_run.config, [f"output.results_dir={tmp_path}"])
+    first = json.loads((seed_run.run_dir / "manifest.json").read_text(encoding="utf-8"))
+    second = json.loads((again.run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert first == second
+
+
+def test_switching_off_pinyin_stripping_shows_in_the_output(tmp_path):
+    result = policytopics.run(
+        DEFAULT_CONFIG,
+        [f"corpus.path={SEEDS}", f"output.results_dir={tmp_path}", "clean.strip_pinyin=false",
+         "segment.deduplicate=false"],
+    )
+    assert any(TONE_MARKS.search(unit.text) for unit in result.units)
+    assert not any(doc.duplicate_of for doc in result.documents)
+
+
+@pytest.mark.parametrize("name", ["documents.csv", "units.csv"])
+def test_csv_text_survives_pandas(seed_run, name):
+    frame = pd.read_csv(seed_run.run_dir / name, dtype=str, keep_default_na=False)
+    if name == "units.csv":
+        by_id = {unit.unit_id: unit.text for unit in seed_run.units}
+        assert all(by_id[row.unit_id] == row.text for row in frame.itertuples())
