@@ -50,10 +50,11 @@ class CorpusConfig(_Section):
     )
     encodings: list[str] = Field(
         ["utf-8", "gb18030", "big5", "utf-16"],
-        description="Candidate encodings for .txt files. Byte-order marks are honoured "
-        "first; otherwise each candidate that decodes without error is scored and the "
-        "most plausible Chinese text wins. A file no candidate decodes is skipped "
-        "and reported.",
+        description="Candidate encodings for .txt/.csv/.jsonl files. A byte-order mark "
+        "decides first; then UTF-8 wins if it decodes strictly; otherwise every other "
+        "candidate that decodes strictly (UTF-16 only when the bytes contain NULs) is "
+        "scored by its share of common Chinese characters and the most plausible wins. "
+        "A file no candidate decodes plausibly is skipped and reported.",
     )
 
 

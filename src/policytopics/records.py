@@ -27,7 +27,8 @@ class SourceText:
         The decoded text with line ends normalised to ``\\n``; nothing else is changed.
     encoding : str
         The encoding the bytes were decoded with (``"utf-8"``, ``"utf-8-sig"``,
-        ``"gb18030"``, ``"big5"``, ``"utf-16"``, or ``"table"`` for CSV/JSONL cells).
+        ``"gb18030"``, ``"big5"``, ``"utf-16"`` with a BOM, ``"utf-16-le"``/``"utf-16-be"``
+        without one), or ``"table"`` for the cells of a CSV/JSONL file.
     metadata : dict of str to str
         Metadata columns of a CSV/JSONL row, or the file's entry in ``corpus.yaml``.
     sha256 : str
