@@ -111,9 +111,10 @@ class SegmentConfig(_Section):
         0.8,
         gt=0.0,
         le=1.0,
-        description="Near-duplicate threshold: Jaccard similarity of character 5-gram "
-        "shingles at or above which a later document is flagged a duplicate of an "
-        "earlier one.",
+        description="Near-duplicate threshold on character 5-gram shingles: a later "
+        "document is flagged a duplicate of an earlier one when their Jaccard similarity, "
+        "or the share of the shorter one's shingles found in the other (containment, so "
+        "that a truncated copy is caught), is at or above this value.",
     )
     max_unit_chars: int = Field(
         1500,
