@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 import policytopics
+from policytopics import artifacts
 from conftest import DEFAULT_CONFIG, SEEDS
 
 TONE_MARKS = re.compile(r"[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]")
@@ -64,9 +65,11 @@ def test_titles_are_clean(seed_run):
 def test_units_are_short_and_one_line_speeches_are_split(seed_run):
     assert max(unit.n_chars for unit in seed_run.units) < 1500
     per_doc = Counter(unit.doc_id for unit in seed_run.units)
-    # 002 and 004 store their speech as one line of 31,000 and 14,000 characters.
+    # 002 and 004 store their speech as one line: 15,744 and 4,975 characters (31,690 and
+    # 14,211 bytes). 004 is a preview cut off inside its second section, with 2 sections
+    # and a dozen inner points (一是…, 第一，…), so it cannot give as many units as 002.
     assert per_doc["002_97ab14d21b810412"] >= 24
-    assert per_doc["004_22f2e348fe793403"] >= 24
+    assert per_doc["004_22f2e348fe793403"] >= 12
 
 
 def test_units_keep_position_and_heading(seed_run):
@@ -105,11 +108,12 @@ def test_run_folder_contract(seed_run):
     assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]
 
 
-def test_rerun_is_byte_identical(seed_run, tmp_path):
-    again = policytopics.run(seed_run.config, [f"output.results_dir={tmp_path}"])
-    first = json.loads((seed_run.run_dir / "manifest.json").read_text(encoding="utf-8"))
-    second = json.loads((again.run_dir / "manifest.json").read_text(encoding="utf-8"))
-    assert first == second
+def test_rerun_is_byte_identical(seed_run):
+    first = (seed_run.run_dir / "manifest.json").read_bytes()
+    again = policytopics.run(seed_run.config)
+    assert again.run_dir == seed_run.run_dir
+    assert (again.run_dir / "manifest.json").read_bytes() == first
+    assert json.loads(first)["artifacts"]["units.csv"] == artifacts.sha256_file(again.run_dir / "units.csv")
 
 
 def test_switching_off_pinyin_stripping_shows_in_the_output(tmp_path):

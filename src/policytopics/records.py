@@ -69,9 +69,11 @@ class CleanedText:
     text : str
         The cleaned text.
     removed : dict of str to int
-        Characters removed by each cleaning step (and each boilerplate rule), keyed by
-        step name, e.g. ``{"strip_pinyin": 5120, "boilerplate.breadcrumb": 42}``.
-        Steps that convert rather than remove (script conversion) count changed characters.
+        Characters removed by each cleaning step, keyed by step name, with boilerplate
+        counted per rule category, e.g. ``{"strip_pinyin": 5120, "boilerplate.breadcrumb": 42}``.
+        Script conversion counts changed characters; ``normalise`` is a net count (it can
+        be negative where ``XX年`` becomes ``20XX年``); ``sanitise`` appears when control or
+        zero-width characters or lone surrogates were removed from the input.
     """
 
     source: SourceText
