@@ -578,3 +578,14 @@ def test_segment_corpus_skips_duplicates():
     assert with_units == {d.doc_id for d in documents if not d.duplicate_of}
     assert len({u.unit_id for u in units}) == len(units)
     assert segment_corpus(corpus, CFG) == (documents, units)
+
+
+def test_circled_numbers_are_inner_points():
+    # Regression: "①".isdigit() is True, so the ordinal parser once crashed on the city reports.
+    text = ("三、主要任务\n加快产业升级，重点抓好三件事：①培育先进制造业集群，推动产业链延链补链。"
+            "②发展现代服务业，提升物流和金融服务能力。③推进数字化转型，建设智能工厂。\n")
+    document = doc(text)
+    units = segment_document(document, SegmentConfig(max_unit_chars=60, min_unit_chars=0))
+    assert units and all(unit.heading.startswith("三、主要任务") for unit in units)
+    assert any(unit.text.startswith("②") for unit in units)
+    assert_preserves_text(document, units)

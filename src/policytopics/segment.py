@@ -158,7 +158,7 @@ _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
 
 def _ordinal_value(text: str) -> int:
     """Value of an ordinal written in Arabic digits, Chinese numerals (1-99) or ①-⑩."""
-    if text.isdigit():
+    if text.isdecimal():  # not isdigit(): "①".isdigit() is True but int("①") fails
         return int(text)
     if len(text) == 1 and text in _CIRCLED:
         return _CIRCLED.index(text) + 1
