@@ -620,3 +620,27 @@ def test_seed_cleaning_is_idempotent(cleaned_seeds, name):
     again, removed = clean_text(text, CleanConfig(), RULES)
     assert again == text
     assert not any(removed.values())
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("提升至80%，99%涉农村", "提升至80%，99%涉农村"),  # a sentence comma after a percentage
+        ("全省第3，7个重点项目", "全省第3，7个重点项目"),  # between digits, but not a thousands group
+        ("研发经费1,000万元", "研发经费1,000万元"),  # thousands separator stays ASCII
+        ("时间09:47，地点", "时间09:47，地点"),
+        ("软件为CAD,CAXA,PROE等", "软件为CAD,CAXA,PROE等"),  # Latin list keeps ASCII commas
+    ],
+)
+def test_normalise_commas_between_numbers(text, expected):
+    # Found on the city reports: "80%，99%" once became "80%,99%".
+    assert normalise(text) == expected
+
+
+def test_letter_spaced_title_is_not_a_keyword_line():
+    # Found on the city reports: 岳阳's title line was removed as a line of search keywords.
+    rules = clean.load_boilerplate_rules(CleanConfig())
+    text = "政 府 工 作 报 告\n各位代表：现在，我代表市人民政府向大会报告工作。"
+    assert clean.remove_boilerplate(text, rules)[0] == text
+    keywords = "2023 经济技术 开发区 上半年 工作总结 大会 领导 致辞\n" + text
+    assert clean.remove_boilerplate(keywords, rules)[0] == text

@@ -973,13 +973,33 @@ def _chinese_punctuation(text: str) -> str:
         text = converted
     chars = list(text)
     for index, char in enumerate(chars):
-        if char in _TO_FULL_WIDTH and _in_chinese_context(text, index):
-            if char == ":" or char == ",":
-                before, after = _context(text, index, -1), _context(text, index, 1)
-                if before.isdigit() and after.isdigit():
-                    continue
+        if char in _TO_FULL_WIDTH and not _keeps_ascii(text, index, char):
             chars[index] = _TO_FULL_WIDTH[char]
     return "".join(chars).replace("\x00", "(").replace("\x01", ")")
+
+
+# A thousands separator is a digit, a comma, then exactly three digits ("1,000", "12,345.6").
+_THOUSANDS_GROUP_RE = re.compile(r"\d{3}(?!\d)")
+
+
+def _keeps_ascii(text: str, index: int, char: str) -> bool:
+    """Does the ASCII mark at ``index`` stay ASCII? Yes for a thousands separator, a colon
+    between digits (``09:47``, ``1:2``), and marks with no Chinese on their line or Latin
+    letters on both sides (``CAD,CAXA``); no otherwise, so that ``80%,99%`` and ``第3,7个``
+    in a Chinese sentence get their Chinese comma."""
+    before, after = _context(text, index, -1), _context(text, index, 1)
+    if char == "," and before.isdigit() and _THOUSANDS_GROUP_RE.match(text, index + 1):
+        return True
+    if char == ":" and before.isdigit() and after.isdigit():
+        return True
+    if _is_chinese(before) or _is_chinese(after):
+        return False
+    line_start = text.rfind("\n", 0, index) + 1
+    line_end = text.find("\n", index)
+    line = text[line_start: len(text) if line_end < 0 else line_end]
+    if not any(_is_han(c) for c in line):
+        return True
+    return before.isascii() and before.isalpha() and after.isascii() and after.isalpha()
 
 
 def normalise(text: str) -> str:
