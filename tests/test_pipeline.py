@@ -15,7 +15,7 @@ import pytest
 
 import policytopics
 from policytopics import artifacts
-from conftest import DEFAULT_CONFIG, SEEDS
+from conftest import CITY_REPORTS, DEFAULT_CONFIG, SEEDS
 
 TONE_MARKS = re.compile(r"[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]")
 PINYIN_ANNOTATION = re.compile(r"\((?:[bcdfghjklmnpqrstwxyz]{0,2}h?[aeiouü][a-zü]{0,4})\)")
@@ -132,3 +132,29 @@ def test_csv_text_survives_pandas(seed_run, name):
     if name == "units.csv":
         by_id = {unit.unit_id: unit.text for unit in seed_run.units}
         assert all(by_id[row.unit_id] == row.text for row in frame.itertuples())
+
+
+CITY_SAMPLE = ["上海.txt", "亳州.txt", "台州.txt", "岳阳.txt", "承德.txt", "襄阳.txt", "东营.txt", "黔西南.txt"]
+
+
+@pytest.mark.skipif(not CITY_REPORTS.is_dir(), reason="shared/corpora/city-reports-2024 is not beside the repo")
+def test_unchanged_pipeline_on_city_reports(tmp_path):
+    # Clean official reports: a pipeline tuned to the seeds' noise must barely touch them.
+    # The sample holds the files that once broke a rule: circled ordinals (亳州), page
+    # markers "— 1 —" (承德), a letter-spaced title (岳阳), and 襄阳, a byte copy of 台州.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in CITY_SAMPLE:
+        (corpus / name).write_bytes((CITY_REPORTS / name).read_bytes())
+    result = policytopics.run(DEFAULT_CONFIG, [f"corpus.path={corpus}", f"output.results_dir={tmp_path}"])
+    assert len(result.documents) == len(CITY_SAMPLE)
+    assert [(d.doc_id, d.duplicate_of) for d in result.documents if d.duplicate_of] == [("襄阳", "台州")]
+    chars_in = sum(len(item.source.text) for item in result.cleaned)
+    chars_out = sum(len(item.text) for item in result.cleaned)
+    assert chars_out > 0.995 * chars_in  # what goes is mostly 承德's page-marker lines
+    removed = {key for item in result.cleaned for key, n in item.removed.items() if n > 0}
+    assert not {key for key in removed if key.startswith("boilerplate.")} - {"boilerplate.page_marker"}
+    assert max(unit.n_chars for unit in result.units) < 1500
+    per_doc = Counter(unit.doc_id for unit in result.units)
+    assert all(per_doc[d.doc_id] >= 20 for d in result.kept_documents())
+    assert not any("— 1 —" in u.text for u in result.units)
