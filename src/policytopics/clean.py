@@ -88,6 +88,18 @@ def _fold(text: str) -> str:
     return text.translate(_FOLD)
 
 
+def _remove_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` without the characters of ``spans`` (sorted, non-overlapping (start, end))."""
+    if not spans:
+        return text
+    pieces, done = [], 0
+    for start, end in spans:
+        pieces.append(text[done:start])
+        done = end
+    pieces.append(text[done:])
+    return "".join(pieces)
+
+
 def _is_han(char: str) -> bool:
     if len(char) != 1:
         return False
@@ -438,14 +450,7 @@ def _apply_inline(rule: BoilerplateRule, lines: list[str]) -> list[str]:
     result = []
     for line in lines:
         spans = [m.span() for m in rule.pattern.finditer(_fold(line)) if m.end() > m.start()]
-        if spans:
-            pieces, done = [], 0
-            for start, end in spans:
-                pieces.append(line[done:start])
-                done = end
-            pieces.append(line[done:])
-            line = "".join(pieces)
-        result.append(line)
+        result.append(_remove_spans(line, spans))
     return result
 
 
@@ -895,12 +900,7 @@ def drop_mojibake(text: str) -> str:
         spans = _garbled_spans(text)
         if not spans:
             break
-        pieces, done = [], 0
-        for start, end in spans:
-            pieces.append(text[done:start])
-            done = end
-        pieces.append(text[done:])
-        text = "".join(pieces)
+        text = _remove_spans(text, spans)
     return text
 
 

@@ -606,12 +606,7 @@ def _read_folder(root: str, config: CorpusConfig, progress: Progress | None) -> 
                 )
         if progress is not None:
             progress(done, len(found), relative)
-    if not texts:
-        first = skipped[0]
-        raise CorpusError(
-            f"{root}: all {len(found)} .txt files were skipped "
-            f"(first: {first.source}: {first.reason})"
-        )
+    _require_some_texts(texts, skipped, f"{root}: all {len(found)} .txt files were skipped")
     return IngestResult(texts=texts, skipped=skipped)
 
 
@@ -739,11 +734,7 @@ def _read_table(path: str, config: CorpusConfig, progress: Progress | None) -> I
             texts.append(SourceText(source, body, TABLE_ENCODING, metadata, digest))
         if progress is not None:
             progress(number, len(rows), source)
-    if not texts:
-        first = skipped[0]
-        raise CorpusError(
-            f"{path}: all {len(rows)} rows were skipped (first: {first.source}: {first.reason})"
-        )
+    _require_some_texts(texts, skipped, f"{path}: all {len(rows)} rows were skipped")
     return IngestResult(texts=texts, skipped=skipped)
 
 
@@ -751,6 +742,13 @@ def _read_table(path: str, config: CorpusConfig, progress: Progress | None) -> I
 # Entry point
 # --------------------------------------------------------------------------------------
 
+
+
+def _require_some_texts(texts: list[SourceText], skipped: list[SkippedSource], message: str) -> None:
+    """Raise ``CorpusError(message + first skip reason)`` when nothing usable was found."""
+    if not texts:
+        first = skipped[0]
+        raise CorpusError(f"{message} (first: {first.source}: {first.reason})")
 
 def read_corpus(config: CorpusConfig, progress: Progress | None = None) -> IngestResult:
     """Read a corpus folder of ``.txt`` files, or a ``.csv``/``.jsonl`` table, into texts.
