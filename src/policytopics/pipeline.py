@@ -211,9 +211,14 @@ def cleaning_report(
     }
 
 
-def _write_corpus_outputs(folder: Path, result_parts: dict[str, Any], config: Config) -> None:
-    documents: list[Document] = result_parts["documents"]
-    units: list[Unit] = result_parts["units"]
+def _write_corpus_outputs(
+    folder: Path,
+    config: Config,
+    cleaned: list[CleanedText],
+    documents: list[Document],
+    units: list[Unit],
+    skipped: list[SkippedSource],
+) -> None:
     rows, columns = document_rows(documents, units)
     artifacts.write_csv(folder / "documents.csv", rows, columns)
     artifacts.write_csv(folder / "units.csv", unit_rows(units), UNIT_COLUMNS)
@@ -221,8 +226,7 @@ def _write_corpus_outputs(folder: Path, result_parts: dict[str, Any], config: Co
         heading = f"{doc.title}\n\n" if doc.title else ""
         artifacts.write_text(folder / "cleaned" / f"{doc.doc_id}.txt", heading + doc.text.rstrip("\n") + "\n")
     artifacts.write_json(
-        folder / "cleaning_report.json",
-        cleaning_report(config, result_parts["cleaned"], documents, units, result_parts["skipped"]),
+        folder / "cleaning_report.json", cleaning_report(config, cleaned, documents, units, skipped)
     )
 
 
@@ -234,11 +238,7 @@ def _execute(config: Config, stages: tuple[str, ...]) -> RunResult:
     resolved_yaml = config.to_yaml()
     with _timed(timings, "artifacts"), artifacts.atomic_run_folder(run_dir) as staging:
         artifacts.write_text(staging / "config.resolved.yaml", resolved_yaml)
-        _write_corpus_outputs(
-            staging,
-            {"cleaned": cleaned, "documents": documents, "units": units, "skipped": skipped},
-            config,
-        )
+        _write_corpus_outputs(staging, config, cleaned, documents, units, skipped)
         manifest = artifacts.build_manifest(
             staging,
             config_sha256=artifacts.sha256_bytes(resolved_yaml.encode("utf-8")),
