@@ -108,7 +108,8 @@ def test_split_pian_collection_from_seed_000():
         "seed000_collection_excerpt-02",
         "seed000_collection_excerpt-03",
     ]
-    assert {d.title for d in docs} == {"开发区年终工作会议领导讲话"}
+    # the three share a title, so each is titled by its own header line
+    assert [d.title for d in docs] == [f"开发区年终工作会议领导讲话 篇{n}" for n in (1, 2, 3)]
     assert docs[0].text.startswith("同志们：")
     assert docs[1].text.startswith("一、统一思想，提高认识")
     assert docs[2].text.startswith("同志们：")
@@ -121,12 +122,12 @@ def test_split_pian_collection_from_seed_000():
 def test_split_di_collection_from_seed_001():
     docs = split_documents(fixture("seed001_collection.txt"), CFG)
     assert [d.doc_id[-2:] for d in docs] == ["01", "02", "03", "04", "05"]
-    assert [d.title for d in docs] == [
-        "某开发区环保工作年度总结",
-        "开发区工作总结",
-        "开发区去年工作总结",
-        "开发区年终工作总结",
-        "开发区年终工作总结",
+    assert [d.title for d in docs] == [  # 第四篇 and 第五篇 share a title: header lines it is
+        "第一篇：某开发区环保工作年度总结",
+        "第二篇：开发区工作总结",
+        "第三篇：开发区去年工作总结",
+        "第四篇：开发区年终工作总结",
+        "第五篇：开发区年终工作总结",
     ]
     # title-repeat lines after the header are dropped (第三篇 has three of them)
     assert docs[0].text.startswith("开发区既要追求经济效益")
@@ -589,3 +590,8 @@ def test_circled_numbers_are_inner_points():
     assert units and all(unit.heading.startswith("三、主要任务") for unit in units)
     assert any(unit.text.startswith("②") for unit in units)
     assert_preserves_text(document, units)
+
+
+def test_distinct_titles_are_kept_as_found():
+    text = "第一篇：环保工作总结\n环保工作取得新进展。\n第二篇：招商工作总结\n招商引资取得新突破。\n"
+    assert [d.title for d in split_documents(cleaned(text), CFG)] == ["环保工作总结", "招商工作总结"]

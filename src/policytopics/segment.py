@@ -270,6 +270,13 @@ def _single_title(text: str) -> tuple[str, int]:
     return "", start
 
 
+def _header_title(header_line: str, title: str) -> str:
+    """The header line as a title (whitespace runs folded), with the title appended when
+    the header line does not carry it (a bare "第三篇" with the title on the next line)."""
+    line = " ".join(header_line.split())
+    return line if _squash(title) in _squash(line) else f"{line} {title}".strip()
+
+
 def _split_at_headers(
     text: str, headers: list[tuple[int, int, int, str]]
 ) -> list[tuple[str, str]]:
@@ -317,7 +324,9 @@ def split_documents(cleaned: CleanedText, config: SegmentConfig) -> list[Documen
     -------
     list of Document
         In reading order. ``doc_id`` is :func:`source_stem` of the source, plus
-        ``-01``, ``-02``, ... when the text holds several speeches. Empty speeches are
+        ``-01``, ``-02``, ... when the text holds several speeches. When speeches of one
+        text share a title, each is titled by its own header line instead ("讲话 篇1").
+        Empty speeches are
         dropped (their numbers are kept, so ids stay stable).
 
     Examples
@@ -327,7 +336,7 @@ def split_documents(cleaned: CleanedText, config: SegmentConfig) -> list[Documen
     >>> docs = split_documents(CleanedText(SourceText("a/x.txt", text, "utf-8"), text, {}),
     ...                        SegmentConfig())
     >>> [(d.doc_id, d.title, d.text) for d in docs]
-    [('a__x-01', '讲话', '同志们：今天开会。'), ('a__x-02', '讲话', '同志们：明天开会。')]
+    [('a__x-01', '讲话 篇1', '同志们：今天开会。'), ('a__x-02', '讲话 篇2', '同志们：明天开会。')]
     """
     source = cleaned.source.source
     stem = source_stem(source)
@@ -337,8 +346,14 @@ def split_documents(cleaned: CleanedText, config: SegmentConfig) -> list[Documen
     if not headers:
         title, body = _single_title(text)
         return [Document(stem, source, title, text[body:].strip(_SPACE), dict(metadata))]
+    parts = _split_at_headers(text, headers)
+    titles = [title for title, _ in parts]
+    if len(set(titles)) < len(titles):
+        # Speeches of one page often share a title ("...讲话 篇1", "...讲话 篇2"): then the
+        # page's own header line, ordinal included, is the title that tells them apart.
+        titles = [_header_title(text[start:end], title) for (start, end, _, _), title in zip(headers, titles)]
     documents = []
-    for number, (title, body) in enumerate(_split_at_headers(text, headers), start=1):
+    for number, (title, (_, body)) in enumerate(zip(titles, parts), start=1):
         if body:
             documents.append(
                 Document(f"{stem}-{number:02d}", source, title, body, dict(metadata))
