@@ -179,6 +179,7 @@ def build_manifest(
     config_sha256: str,
     inputs: Mapping[str, str],
     stages: Sequence[str],
+    resources: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The provenance record of a run folder.
 
@@ -192,12 +193,15 @@ def build_manifest(
         Input file (corpus-relative path) to the SHA-256 of its raw bytes.
     stages : sequence of str
         The pipeline stages the run went through, in order.
+    resources : mapping of str to str, optional
+        Resource file (dictionary, stopwords, patterns) to the SHA-256 of its bytes.
     """
     return {
         "manifest_version": 1,
         "config_sha256": config_sha256,
         "stages": list(stages),
         "inputs": dict(sorted(inputs.items())),
+        "resources": dict(sorted((resources or {}).items())),
         "packages": package_versions(),
         "artifacts": hash_tree(folder),
     }

@@ -8,6 +8,7 @@ Commands::
     python -m policytopics run CONFIG [--set key.path=value ...]     # policytopics.run
     python -m policytopics clean CONFIG [--set key.path=value ...]   # policytopics.clean_corpus
     python -m policytopics validate CONFIG [--set ...]               # print the resolved config
+    python -m policytopics tokens CONFIG "一段文字" [--set ...]        # how a text is tokenised
 """
 
 from __future__ import annotations
@@ -32,10 +33,14 @@ def _build_parser() -> argparse.ArgumentParser:
         "run": "run the whole pipeline and write results/<name>/",
         "clean": "run only ingestion, cleaning and segmentation and write the cleaned documents",
         "validate": "check a config and print it resolved, with every default filled in",
+        "tokens": "show how a text is tokenised under a config: every word, its POS tag, "
+        "and whether it is kept or why it is dropped",
     }
     for name, help_text in helps.items():
         command = commands.add_parser(name, help=help_text, description=help_text)
         command.add_argument("config", help="a YAML config file, e.g. configs/default.yaml")
+        if name == "tokens":
+            command.add_argument("text", nargs="?", help="the text (read from stdin when omitted)")
         command.add_argument(
             "--set",
             dest="overrides",
@@ -76,6 +81,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(args.config, args.overrides)
         if args.command == "validate":
             sys.stdout.write(config.to_yaml())
+            return 0
+        if args.command == "tokens":
+            from policytopics.tokenize import Tokenizer, format_decisions
+
+            text = args.text if args.text is not None else sys.stdin.read()
+            tokenizer = Tokenizer(config.tokenize, cache_dir=f"{config.cache.dir}/jieba")
+            print(format_decisions(tokenizer.explain(text)))
             return 0
         import policytopics
 

@@ -130,6 +130,85 @@ class SegmentConfig(_Section):
     )
 
 
+class PhrasesConfig(_Section):
+    """Collocations: gensim ``Phrases`` bigrams learned on the corpus tokens."""
+
+    enabled: bool = Field(False, description="Learn bigram collocations and join them (A_B).")
+    min_count: int = Field(5, ge=1, description="Ignore word pairs seen fewer times than this.")
+    threshold: float = Field(
+        10.0, gt=0.0, description="gensim Phrases score threshold (default scorer); higher "
+        "means fewer phrases."
+    )
+
+
+class TokenizeConfig(_Section):
+    """How unit texts become tokens: dictionary, stopwords, POS filter, collocations."""
+
+    default_dictionary: bool = Field(
+        True,
+        description="Load the development-zone user dictionary shipped in "
+        "resources/devzone_dict.txt (on top of jieba's own dictionary).",
+    )
+    dictionaries: list[str] = Field(
+        [],
+        description="Extra jieba user-dictionary files (one 'word [freq] [pos]' a line), "
+        "loaded after the default one; set default_dictionary: false to use only these.",
+    )
+    default_stopwords: bool = Field(
+        True,
+        description="Use the stopword lists shipped in resources/ (a general Chinese list "
+        "and a speech-filler list: forms of address, intensifiers, empty exhortation verbs).",
+    )
+    stopword_files: list[str] = Field(
+        [], description="Extra stopword files (one word a line, '#' comments)."
+    )
+    stopwords: list[str] = Field([], description="Extra stopwords written in the config.")
+    keep_pos: list[str] = Field(
+        ["n", "nr", "ns", "nt", "nz", "nrt", "nrfg", "vn", "an", "eng"],
+        description="jieba POS tags kept (ICTCLAS set): nouns (n), names of people (nr, "
+        "nrt, nrfg), places (ns), organisations (nt), other proper nouns (nz), verbal nouns "
+        "(vn), adjectival nouns (an) and Latin words (eng). An empty list keeps every tag.",
+    )
+    keep_dictionary_terms: bool = Field(
+        True,
+        description="Keep every word of the user dictionaries whatever its POS tag "
+        "(stopwords still go).",
+    )
+    min_chars: int = Field(
+        2, ge=1, description="Drop tokens shorter than this (1 keeps single characters)."
+    )
+    keep_numbers: bool = Field(
+        False,
+        description="Keep numbers, percentages, amounts with units (3亿元), dates, years "
+        "and placeholders (20XX).",
+    )
+    hmm: bool = Field(
+        True, description="Let jieba's HMM join characters into words it does not know."
+    )
+    phrases: PhrasesConfig = Field(
+        default_factory=PhrasesConfig, description="Bigram collocations (off by default)."
+    )
+    workers: int = Field(
+        0,
+        ge=0,
+        description="Processes used to tokenise a large corpus (0 = one per CPU core). The "
+        "tokens do not depend on it.",
+    )
+
+
+class CacheConfig(_Section):
+    """The on-disk cache (jieba's prefix dictionary, tokenised units)."""
+
+    enabled: bool = Field(
+        True,
+        description="Re-use tokens of units whose text and token settings are unchanged.",
+    )
+    dir: str = Field(
+        ".cache",
+        description="Cache folder (relative to the working directory); safe to delete.",
+    )
+
+
 class OutputConfig(_Section):
     """Where runs are written."""
 
@@ -158,7 +237,12 @@ class Config(_Section):
         default_factory=SegmentConfig,
         description="How cleaned texts become documents, and documents analysis units.",
     )
+    tokenize: TokenizeConfig = Field(
+        default_factory=TokenizeConfig,
+        description="How units become tokens: dictionary, stopwords, POS filter, collocations.",
+    )
     output: OutputConfig = Field(default_factory=OutputConfig, description="Where runs are written.")
+    cache: CacheConfig = Field(default_factory=CacheConfig, description="The on-disk cache.")
 
     def to_yaml(self) -> str:
         """The resolved config as YAML (every field, defaults included), keys in schema order."""

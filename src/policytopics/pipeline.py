@@ -6,11 +6,12 @@ them without re-reading the files.
 
 Stages run one way, each a pure function over the records of the stage before::
 
-    ingest -> clean -> segment (documents, near-duplicates, units) -> artefacts
+    ingest -> clean -> segment (documents, near-duplicates, units) -> tokenize -> artefacts
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -29,6 +30,8 @@ logger = logging.getLogger("policytopics")
 DOCUMENT_COLUMNS = ("doc_id", "source", "title", "n_chars", "n_units", "duplicate_of", "duplicate_reason")
 #: Columns of units.csv.
 UNIT_COLUMNS = ("unit_id", "doc_id", "position", "heading", "text", "n_chars")
+#: Columns of vocabulary.csv.
+VOCABULARY_COLUMNS = ("term", "document_frequency", "corpus_frequency", "in_dictionary", "pos")
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,10 @@ class RunResult:
         Corpus entries that were not used, with the reason.
     timings : dict of str to float
         Seconds spent per stage.
+    tokens : dict of str to list of str, or None
+        The tokens of every unit, keyed by ``unit_id`` (``None`` for ``clean_corpus``).
+    tokenization : dict of str to int
+        ``units``, ``cache_hits`` and ``tokenised``: how many units came from the cache.
     """
 
     config: Config
@@ -60,6 +67,8 @@ class RunResult:
     units: list[Unit]
     skipped: list[SkippedSource]
     timings: dict[str, float] = field(default_factory=dict)
+    tokens: dict[str, list[str]] | None = None
+    tokenization: dict[str, int] = field(default_factory=dict)
 
     def kept_documents(self) -> list[Document]:
         """The documents that are not near-duplicates of an earlier one."""
@@ -230,25 +239,102 @@ def _write_corpus_outputs(
     )
 
 
+def tokenize_units(config: Config, units: list[Unit], timings: dict[str, float]) -> tuple[Any, Any]:
+    """Tokenise ``units`` under ``config.tokenize`` (cached, parallel); return (tokenizer, corpus).
+
+    Examples
+    --------
+    >>> tokenizer, corpus = tokenize_units(Config(), units, {})  # doctest: +SKIP
+    >>> corpus.cache_hits, corpus.tokenised  # doctest: +SKIP
+    (229, 0)
+    """
+    from policytopics.progress import ProgressLine
+    from policytopics.tokenize import TokenCache, Tokenizer, resolve_workers, tokenize_texts
+
+    tokenizer = Tokenizer(config.tokenize, cache_dir=Path(config.cache.dir) / "jieba")
+    cache = TokenCache(config.cache.dir) if config.cache.enabled else None
+    progress = ProgressLine("tokenise", "units")
+    try:
+        with _timed(timings, "tokenize"):
+            corpus = tokenize_texts(
+                [unit.text for unit in units],
+                tokenizer,
+                cache=cache,
+                workers=resolve_workers(config.tokenize.workers),
+                progress=progress,
+                phrases=config.tokenize.phrases,
+            )
+    finally:
+        progress.close()
+        if cache is not None:
+            cache.close()
+    logger.info(
+        "tokenize: %d units, %d from the cache, %d tokenised",
+        len(units), corpus.cache_hits, corpus.tokenised,
+    )
+    return tokenizer, corpus
+
+
+def _write_token_outputs(folder: Path, units: list[Unit], tokenizer: Any, corpus: Any) -> None:
+    from policytopics.tokenize import vocabulary_rows
+
+    lines = [
+        json.dumps({"unit_id": unit.unit_id, "tokens": tokens}, ensure_ascii=False)
+        for unit, tokens in zip(units, corpus.tokens)
+    ]
+    artifacts.write_text(folder / "tokens.jsonl", "".join(line + "\n" for line in lines))
+    artifacts.write_csv(
+        folder / "vocabulary.csv",
+        vocabulary_rows(corpus, tokenizer.dictionary_terms),
+        VOCABULARY_COLUMNS,
+    )
+    if corpus.phrases is not None:
+        (folder / "model").mkdir(exist_ok=True)
+        corpus.phrases.save(str(folder / "model" / "phrases.pkl"))
+
+
+def resource_hashes(config: Config) -> dict[str, str]:
+    """SHA-256 of every resource file that shaped a run: the package's own and the user's."""
+    resources = Path(__file__).parent / "resources"
+    hashes = {
+        f"policytopics/resources/{path.name}": artifacts.sha256_file(path)
+        for path in sorted(resources.iterdir())
+        if path.is_file()
+    }
+    for path in [*config.clean.boilerplate_files, *config.tokenize.dictionaries, *config.tokenize.stopword_files]:
+        hashes[path] = artifacts.sha256_file(path)
+    return hashes
+
+
 def _execute(config: Config, stages: tuple[str, ...]) -> RunResult:
     timings: dict[str, float] = {}
     run_dir = Path(config.output.results_dir) / config.name
     logger.info("run '%s': reading %s", config.name, config.corpus.path)
     cleaned, documents, units, skipped = prepare_corpus(config, timings)
+    tokenizer = corpus = None
+    if "tokenize" in stages:
+        tokenizer, corpus = tokenize_units(config, units, timings)
     resolved_yaml = config.to_yaml()
     with _timed(timings, "artifacts"), artifacts.atomic_run_folder(run_dir) as staging:
         artifacts.write_text(staging / "config.resolved.yaml", resolved_yaml)
         _write_corpus_outputs(staging, config, cleaned, documents, units, skipped)
+        if corpus is not None:
+            _write_token_outputs(staging, units, tokenizer, corpus)
         manifest = artifacts.build_manifest(
             staging,
             config_sha256=artifacts.sha256_bytes(resolved_yaml.encode("utf-8")),
             inputs={item.source.source: item.source.sha256 for item in cleaned},
+            resources=resource_hashes(config),
             stages=stages,
         )
         artifacts.write_json(staging / "manifest.json", manifest)
         artifacts.write_json(staging / "timings.json", timings)
     logger.info("run '%s': wrote %s", config.name, run_dir)
-    return RunResult(config, run_dir, cleaned, documents, units, skipped, timings)
+    tokens = tokenization = None
+    if corpus is not None:
+        tokens = {unit.unit_id: unit_tokens for unit, unit_tokens in zip(units, corpus.tokens)}
+        tokenization = {"units": len(units), "cache_hits": corpus.cache_hits, "tokenised": corpus.tokenised}
+    return RunResult(config, run_dir, cleaned, documents, units, skipped, timings, tokens, tokenization or {})
 
 
 def run(config: Config | str | Path, overrides: list[str] | None = None) -> RunResult:
@@ -273,7 +359,7 @@ def run(config: Config | str | Path, overrides: list[str] | None = None) -> RunR
     >>> len(result.kept_documents())  # doctest: +SKIP
     10
     """
-    return _execute(_as_config(config, overrides), ("ingest", "clean", "segment"))
+    return _execute(_as_config(config, overrides), ("ingest", "clean", "segment", "tokenize"))
 
 
 def clean_corpus(config: Config | str | Path, overrides: list[str] | None = None) -> RunResult:

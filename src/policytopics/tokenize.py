@@ -1,0 +1,576 @@
+"""Tokenisation: unit texts to filtered tokens, with a domain dictionary, stopwords and a cache.
+
+In: ``Unit`` records and the ``tokenize`` section of the config. Out: one token list per
+unit (same order), the (token, POS) pairs behind them, and cache statistics.
+
+How a text becomes tokens (``Tokenizer.explain`` shows every decision):
+
+1. segmentation and POS tagging by jieba's ``posseg`` over a ``jieba.Tokenizer`` instance of
+   our own (never the module-level functions, which change global state), with the
+   development-zone dictionary (``resources/devzone_dict.txt``) and any user dictionaries
+   added to it; jieba's prefix-dictionary cache lives in the project's cache folder;
+2. Latin letters are lower-cased (``GDP`` and ``gdp`` are one token);
+3. a token is dropped when it is punctuation or whitespace, a number, quantity, date or
+   placeholder (unless ``keep_numbers``), shorter than ``min_chars``, a stopword, or of a
+   POS tag outside ``keep_pos`` (dictionary terms are kept whatever their tag when
+   ``keep_dictionary_terms``).
+
+Tokens of each unit are cached on disk (SQLite, one row per unit text) under a key made of
+the unit text and a fingerprint of everything that affects tokens: jieba's version, the
+contents of every dictionary and stopword file, and the token settings. A rerun that only
+changes model settings therefore tokenises nothing, and a changed dictionary invalidates
+every unit (the fingerprint changes) but nothing else in the cache is touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import sqlite3
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any
+
+from policytopics.config import PhrasesConfig, TokenizeConfig
+from policytopics.errors import PolicytopicsError
+
+logger = logging.getLogger("policytopics")
+
+RESOURCES = Path(__file__).parent / "resources"
+DEFAULT_DICTIONARY = RESOURCES / "devzone_dict.txt"
+DEFAULT_STOPWORD_FILES = (RESOURCES / "stopwords_general.txt", RESOURCES / "stopwords_speech.txt")
+
+#: Bump when the filtering code changes in a way that changes tokens (invalidates caches).
+TOKEN_RULES_VERSION = 1
+
+_DICT_LINE_RE = re.compile(r"^(?P<word>\S+)(?:\s+(?P<freq>\d+))?(?:\s+(?P<tag>[A-Za-z]+))?$")
+_HAN_OR_ALNUM_RE = re.compile(r"[\w\u4e00-\u9fff]")
+_LATIN_RE = re.compile(r"[A-Za-z]")
+# Numbers and quantities: "2023", "3.5%", "1-6", "3亿元", "100万平方米", "20XX年", "6月".
+_NUMBER_RE = re.compile(
+    r"^(?:[+\-−]?\d+(?:[.,:/\-~]\d+)*[%‰]?"
+    r"|\d+(?:\.\d+)?[多余]?[十百千万亿]*[\u4e00-\u9fff]{0,4}"
+    r"|20xx[\u4e00-\u9fff]?|x{2,4}[年月日]?"
+    r"|[零一二两三四五六七八九十百千万亿]+[年月日号个项条次家批届位名]"
+    r"|第[零一二两三四五六七八九十百千\d]+[\u4e00-\u9fff]?)$"
+)
+
+
+class ResourceError(PolicytopicsError):
+    """A dictionary or stopword file that cannot be read or parsed."""
+
+
+@dataclass(frozen=True)
+class DictionaryEntry:
+    """One user-dictionary word: frequency and POS tag as written (``None`` when absent)."""
+
+    word: str
+    freq: int | None
+    tag: str | None
+
+
+@dataclass(frozen=True)
+class TokenDecision:
+    """What happened to one segmented word: kept, or dropped and why."""
+
+    word: str
+    pos: str
+    kept: bool
+    reason: str
+
+
+def read_dictionary(path: str | Path) -> list[DictionaryEntry]:
+    """Parse a jieba user-dictionary file that may hold ``#`` comments and blank lines.
+
+    Each other line is ``word [freq] [pos]``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "d.txt"
+    >>> _ = path.write_text("# zone bodies\\n党工委 20 nt\\n招大引强\\n", encoding="utf-8")
+    >>> read_dictionary(path)
+    [DictionaryEntry(word='党工委', freq=20, tag='nt'), DictionaryEntry(word='招大引强', freq=None, tag=None)]
+    """
+    entries = []
+    for number, line in _content_lines(path):
+        match = _DICT_LINE_RE.match(line)
+        if not match:
+            raise ResourceError(f"{path}:{number}: expected 'word [freq] [pos]', got {line!r}")
+        freq = int(match["freq"]) if match["freq"] else None
+        entries.append(DictionaryEntry(match["word"], freq, match["tag"]))
+    return entries
+
+
+def read_stopwords(path: str | Path) -> set[str]:
+    """Read a stopword file: one word a line, ``#`` comments and blank lines ignored."""
+    return {line for _, line in _content_lines(path)}
+
+
+def _content_lines(path: str | Path) -> Iterable[tuple[int, str]]:
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ResourceError(f"{path}: cannot read ({error})") from None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            yield number, line
+
+
+def _file_sha256(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+class Tokenizer:
+    """Segment, tag and filter Chinese text under one ``TokenizeConfig``.
+
+    The jieba instance and resources are loaded on first use, so constructing a
+    ``Tokenizer`` is cheap; the object is picklable (worker processes rebuild it).
+
+    Parameters
+    ----------
+    config : TokenizeConfig
+        Dictionary, stopword and filter settings.
+    cache_dir : path, default ".cache"
+        Folder for jieba's prefix-dictionary cache.
+
+    Examples
+    --------
+    >>> from policytopics.config import TokenizeConfig
+    >>> tokenizer = Tokenizer(TokenizeConfig())
+    >>> tokenizer.tokenize("党工委坚持招大引强，优化营商环境")  # doctest: +SKIP
+    ['党工委', '招大引强', '营商环境']
+    """
+
+    def __init__(self, config: TokenizeConfig, cache_dir: str | Path = ".cache"):
+        self.config = config
+        self.cache_dir = Path(cache_dir)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"config": self.config, "cache_dir": self.cache_dir}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    # -- resources ------------------------------------------------------------------------
+
+    @cached_property
+    def dictionary_files(self) -> list[Path]:
+        """User dictionaries in load order (the default first, when enabled)."""
+        files = [DEFAULT_DICTIONARY] if self.config.default_dictionary else []
+        return files + _existing_files(self.config.dictionaries, "tokenize.dictionaries")
+
+    @cached_property
+    def stopword_files(self) -> list[Path]:
+        """Stopword files in load order (the defaults first, when enabled)."""
+        files = list(DEFAULT_STOPWORD_FILES) if self.config.default_stopwords else []
+        return files + _existing_files(self.config.stopword_files, "tokenize.stopword_files")
+
+    @cached_property
+    def dictionary_entries(self) -> list[DictionaryEntry]:
+        """Every user-dictionary entry, later files overriding earlier ones."""
+        return [entry for path in self.dictionary_files for entry in read_dictionary(path)]
+
+    @cached_property
+    def dictionary_terms(self) -> frozenset[str]:
+        """The words of the user dictionaries (lower-cased like the tokens)."""
+        return frozenset(entry.word.lower() for entry in self.dictionary_entries)
+
+    @cached_property
+    def stopwords(self) -> frozenset[str]:
+        """Every stopword, from the files and from the config."""
+        words: set[str] = set()
+        for path in self.stopword_files:
+            words |= read_stopwords(path)
+        words |= set(self.config.stopwords)
+        return frozenset(word.lower() for word in words)
+
+    @cached_property
+    def resource_hashes(self) -> dict[str, str]:
+        """SHA-256 of every dictionary and stopword file, keyed by path as configured."""
+        return {
+            _display_path(path): _file_sha256(path)
+            for path in [*self.dictionary_files, *self.stopword_files]
+        }
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Hash of everything that affects tokens; part of every cache key."""
+        settings = self.config.model_dump(mode="json", exclude={"workers", "phrases"})
+        settings.pop("dictionaries"), settings.pop("stopword_files")
+        payload = {
+            "jieba": _version("jieba"),
+            "rules": TOKEN_RULES_VERSION,
+            "settings": settings,
+            "dictionaries": [_file_sha256(p) for p in self.dictionary_files],
+            "stopwords": [_file_sha256(p) for p in self.stopword_files],
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+    @cached_property
+    def _pos_tokenizer(self) -> Any:
+        return _build_pos_tokenizer(tuple(self.dictionary_entries), str(self.cache_dir))
+
+    # -- tokenisation ---------------------------------------------------------------------
+
+    def segment(self, text: str) -> list[tuple[str, str]]:
+        """Every word jieba finds in ``text`` with its POS tag, before any filtering."""
+        return [(pair.word, pair.flag) for pair in self._pos_tokenizer.cut(text, HMM=self.config.hmm)]
+
+    def decide(self, word: str, pos: str) -> TokenDecision:
+        """Keep or drop one segmented word, with the reason."""
+        token = word.strip().lower() if _LATIN_RE.search(word) else word.strip()
+        config = self.config
+        if not token or not _HAN_OR_ALNUM_RE.search(token):
+            return TokenDecision(token, pos, False, "punctuation")
+        if not config.keep_numbers and (pos == "m" or _NUMBER_RE.match(token)) and token not in self.dictionary_terms:
+            return TokenDecision(token, pos, False, "number")
+        if len(token) < config.min_chars:
+            return TokenDecision(token, pos, False, "short")
+        if token in self.stopwords:
+            return TokenDecision(token, pos, False, "stopword")
+        if config.keep_dictionary_terms and token in self.dictionary_terms:
+            return TokenDecision(token, pos, True, "dictionary")
+        if config.keep_pos and pos not in config.keep_pos:
+            return TokenDecision(token, pos, False, f"pos {pos}")
+        return TokenDecision(token, pos, True, f"pos {pos}")
+
+    def explain(self, text: str) -> list[TokenDecision]:
+        """The decision on every word of ``text``: what ``python -m policytopics tokens`` prints."""
+        return [self.decide(word, pos) for word, pos in self.segment(text)]
+
+    def tokenize_with_pos(self, text: str) -> list[tuple[str, str]]:
+        """The kept (token, POS) pairs of ``text``."""
+        return [(d.word, d.pos) for d in self.explain(text) if d.kept]
+
+    def tokenize(self, text: str) -> list[str]:
+        """The kept tokens of ``text``, in reading order.
+
+        Examples
+        --------
+        >>> from policytopics.config import TokenizeConfig
+        >>> Tokenizer(TokenizeConfig()).tokenize("同志们，2023年完成固定资产投资3亿元")  # doctest: +SKIP
+        ['固定资产投资']
+        """
+        return [token for token, _ in self.tokenize_with_pos(text)]
+
+
+def format_decisions(decisions: Sequence[TokenDecision]) -> str:
+    """A table of token decisions and a last line with the kept tokens, for the terminal.
+
+    Examples
+    --------
+    >>> print(format_decisions([TokenDecision("党工委", "nt", True, "dictionary"),
+    ...                         TokenDecision("的", "uj", False, "short")]))
+    word    pos  decision
+    党工委  nt   kept (dictionary)
+    的      uj   dropped: short
+    <BLANKLINE>
+    tokens: 党工委
+    """
+    rows = [("word", "pos", "decision")]
+    for d in decisions:
+        if d.word.strip():
+            rows.append((d.word, d.pos, f"kept ({d.reason})" if d.kept else f"dropped: {d.reason}"))
+    width = [max(_display_width(row[i]) for row in rows) for i in range(2)]
+    lines = [
+        f"{word}{' ' * (width[0] - _display_width(word) + 2)}{pos}{' ' * (width[1] - len(pos) + 2)}{what}"
+        for word, pos, what in rows
+    ]
+    kept = " ".join(d.word for d in decisions if d.kept)
+    return "\n".join(lines) + f"\n\ntokens: {kept}"
+
+
+def _display_width(text: str) -> int:
+    """Terminal columns of ``text``: CJK characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _existing_files(paths: Iterable[str], setting: str) -> list[Path]:
+    """``paths`` as Paths, or a ResourceError naming the setting and the missing file."""
+    files = [Path(p) for p in paths]
+    for path in files:
+        if not path.is_file():
+            raise ResourceError(f"{setting}: file not found: {path}")
+    return files
+
+
+@lru_cache(maxsize=4)
+def _build_pos_tokenizer(entries: tuple[DictionaryEntry, ...], cache_dir: str) -> Any:
+    """A jieba POS tokenizer of our own with ``entries`` added.
+
+    Memoised on the exact entries: loading jieba's prefix dictionary takes about a second,
+    and the built tokenizer is never modified afterwards, so Tokenizers with the same
+    dictionaries (several configs in a notebook, a test suite) can share it.
+    """
+    import jieba
+    import jieba.posseg
+
+    logging.getLogger("jieba").setLevel(logging.WARNING)  # jieba logs every load at INFO
+    Path(cache_dir).mkdir(parents=True, exist_ok=True)
+    base = jieba.Tokenizer()
+    base.tmp_dir = cache_dir
+    base.cache_file = "jieba.cache"  # a name relative to tmp_dir
+    for entry in entries:
+        base.add_word(entry.word, entry.freq, entry.tag)
+    return jieba.posseg.POSTokenizer(base)
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return f"policytopics/resources/{path.relative_to(RESOURCES).as_posix()}"
+    except ValueError:
+        return str(path)
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib_metadata.version(package)
+    except importlib_metadata.PackageNotFoundError:
+        return "unknown"
+
+
+# -- cache ----------------------------------------------------------------------------------
+
+
+class TokenCache:
+    """Tokens of unit texts on disk, keyed by (tokenizer fingerprint, text).
+
+    One SQLite file (``<cache_dir>/tokens.sqlite``); each row carries a checksum of its
+    payload, and a row whose payload does not match it (a truncated or corrupt entry) is
+    treated as a miss and rewritten. Only the parent process reads and writes it.
+    """
+
+    def __init__(self, cache_dir: str | Path):
+        self.path = Path(cache_dir) / "tokens.sqlite"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path)
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS tokens (key TEXT PRIMARY KEY, payload TEXT, checksum TEXT)"
+        )
+
+    @staticmethod
+    def key(fingerprint: str, text: str) -> str:
+        """The cache key of ``text`` under a tokenizer fingerprint."""
+        return hashlib.sha256(f"{fingerprint}\0{text}".encode()).hexdigest()
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        """The cached (token, POS) pairs of every key found intact."""
+        found: dict[str, list[tuple[str, str]]] = {}
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT key, payload, checksum FROM tokens WHERE key IN ({marks})", chunk
+            )
+            for key, payload, checksum in rows:
+                if hashlib.sha256(payload.encode()).hexdigest() != checksum:
+                    logger.warning("token cache: entry %s is corrupt; it will be rebuilt", key[:12])
+                    continue
+                found[key] = [tuple(pair) for pair in json.loads(payload)]
+        return found
+
+    def put_many(self, items: dict[str, list[tuple[str, str]]]) -> None:
+        """Store (token, POS) pairs under their keys."""
+        rows = []
+        for key, pairs in items.items():
+            payload = json.dumps(pairs, ensure_ascii=False)
+            rows.append((key, payload, hashlib.sha256(payload.encode()).hexdigest()))
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO tokens VALUES (?, ?, ?)", rows)
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+
+# -- corpus ---------------------------------------------------------------------------------
+
+
+@dataclass
+class TokenizedCorpus:
+    """Tokens of a list of texts, aligned with it.
+
+    Attributes
+    ----------
+    tokens : list of list of str
+        Kept tokens per text, phrases joined when collocations are enabled.
+    pos : list of list of str
+        The POS tag of each token (``"phrase"`` for a joined collocation).
+    cache_hits, tokenised : int
+        How many texts came from the cache, and how many were tokenised.
+    phrases : object or None
+        The frozen gensim ``Phrases`` model when collocations are enabled.
+    """
+
+    tokens: list[list[str]]
+    pos: list[list[str]]
+    cache_hits: int = 0
+    tokenised: int = 0
+    phrases: Any = None
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+_WORKER_TOKENIZER: Tokenizer | None = None
+
+
+def _init_worker(tokenizer: Tokenizer) -> None:
+    global _WORKER_TOKENIZER
+    _WORKER_TOKENIZER = tokenizer
+
+
+def _tokenize_chunk(texts: list[str]) -> list[list[tuple[str, str]]]:
+    assert _WORKER_TOKENIZER is not None
+    return [_WORKER_TOKENIZER.tokenize_with_pos(text) for text in texts]
+
+
+def resolve_workers(workers: int) -> int:
+    """The number of processes ``workers`` asks for (0 = one per CPU core)."""
+    return workers if workers > 0 else max(1, os.cpu_count() or 1)
+
+
+def _tokenize_texts(
+    tokenizer: Tokenizer,
+    texts: list[str],
+    workers: int,
+    progress: Callable[[int, int], None] | None,
+    chunk_chars: int = 200_000,
+) -> list[list[tuple[str, str]]]:
+    """Tokenise ``texts`` in order, in ``workers`` processes when that pays off."""
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for text in texts:
+        if size >= chunk_chars:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(text)
+        size += len(text)
+    results: list[list[tuple[str, str]]] = []
+    if workers <= 1 or len(chunks) <= 1:
+        for text in texts:
+            results.append(tokenizer.tokenize_with_pos(text))
+            if progress is not None:
+                progress(len(results), len(texts))
+        return results
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(tokenizer,)) as pool:
+        for chunk_result in pool.map(_tokenize_chunk, chunks):  # map keeps the input order
+            results.extend(chunk_result)
+            if progress is not None:
+                progress(len(results), len(texts))
+    return results
+
+
+def tokenize_texts(
+    texts: Sequence[str],
+    tokenizer: Tokenizer,
+    *,
+    cache: TokenCache | None = None,
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+    chunk_chars: int = 200_000,
+    phrases: PhrasesConfig | None = None,
+) -> TokenizedCorpus:
+    """Tokenise ``texts`` (cached, in parallel, in order) and optionally join collocations.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        Unit texts.
+    tokenizer : Tokenizer
+        The tokenizer (its fingerprint keys the cache).
+    cache : TokenCache, optional
+        Where tokens are looked up and stored; ``None`` tokenises everything.
+    workers : int
+        Processes for the texts not in the cache; the result does not depend on it.
+    progress : callable, optional
+        Called with (texts done, texts to do) as tokenisation proceeds.
+    chunk_chars : int
+        Characters per work package sent to a worker process.
+    phrases : PhrasesConfig, optional
+        When enabled, bigram collocations are learned on the tokens and joined with ``_``.
+
+    Returns
+    -------
+    TokenizedCorpus
+
+    Examples
+    --------
+    >>> from policytopics.config import TokenizeConfig
+    >>> corpus = tokenize_texts(["招商引资取得新突破"], Tokenizer(TokenizeConfig()))  # doctest: +SKIP
+    >>> corpus.tokens  # doctest: +SKIP
+    [['招商引资', '突破']]
+    """
+    texts = list(texts)
+    pairs: list[list[tuple[str, str]] | None] = [None] * len(texts)
+    keys = [TokenCache.key(tokenizer.fingerprint, text) for text in texts] if cache else []
+    if cache is not None:
+        found = cache.get_many(keys)
+        for index, key in enumerate(keys):
+            if key in found:
+                pairs[index] = found[key]
+    missing = [index for index, value in enumerate(pairs) if value is None]
+    if missing:
+        results = _tokenize_texts(tokenizer, [texts[i] for i in missing], workers, progress, chunk_chars)
+        for index, result in zip(missing, results):
+            pairs[index] = result
+        if cache is not None:
+            cache.put_many({keys[i]: pairs[i] for i in missing})  # type: ignore[misc]
+    complete: list[list[tuple[str, str]]] = [p for p in pairs if p is not None]
+    tokens = [[token for token, _ in unit] for unit in complete]
+    pos = [[tag for _, tag in unit] for unit in complete]
+    model = None
+    if phrases is not None and phrases.enabled:
+        tokens, pos, model = _join_phrases(tokens, pos, phrases)
+    return TokenizedCorpus(tokens, pos, len(texts) - len(missing), len(missing), model)
+
+
+def _join_phrases(
+    tokens: list[list[str]], pos: list[list[str]], config: PhrasesConfig
+) -> tuple[list[list[str]], list[list[str]], Any]:
+    from gensim.models.phrases import Phrases
+
+    model = Phrases(tokens, min_count=config.min_count, threshold=config.threshold, delimiter="_").freeze()
+    joined_tokens, joined_pos = [], []
+    for unit_tokens, unit_pos in zip(tokens, pos):
+        joined = model[unit_tokens]
+        tags = dict(zip(unit_tokens, unit_pos))
+        joined_tokens.append(joined)
+        joined_pos.append(["phrase" if "_" in t and t not in tags else tags.get(t, "x") for t in joined])
+    return joined_tokens, joined_pos, model
+
+
+def vocabulary_rows(corpus: TokenizedCorpus, dictionary_terms: frozenset[str]) -> list[dict[str, Any]]:
+    """Rows of vocabulary.csv: every token with its document and corpus frequency.
+
+    Sorted by corpus frequency (descending), then by term, so that the file reads from the
+    most frequent term down and is byte-stable.
+    """
+    corpus_frequency: Counter[str] = Counter()
+    document_frequency: Counter[str] = Counter()
+    tags: dict[str, Counter[str]] = {}
+    for unit_tokens, unit_pos in zip(corpus.tokens, corpus.pos):
+        corpus_frequency.update(unit_tokens)
+        document_frequency.update(set(unit_tokens))
+        for token, tag in zip(unit_tokens, unit_pos):
+            tags.setdefault(token, Counter())[tag] += 1
+    rows = []
+    for term, count in sorted(corpus_frequency.items(), key=lambda item: (-item[1], item[0])):
+        rows.append({
+            "term": term,
+            "document_frequency": document_frequency[term],
+            "corpus_frequency": count,
+            "in_dictionary": term in dictionary_terms,
+            "pos": sorted(tags[term].items(), key=lambda item: (-item[1], item[0]))[0][0],
+        })
+    return rows
