@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CONFIG ?= configs/default.yaml
 
-.PHONY: install run clean-corpus test lock clean
+.PHONY: install run clean-corpus test bench lock clean
 
 install: $(STAMP)
 
@@ -24,6 +24,10 @@ clean-corpus: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Benchmarks write benchmarks/results/*.csv and *.md (not part of the test suite).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_tokenize.py
 
 # Re-resolve the pins from pyproject.toml in a throw-away venv (run by a maintainer, then commit).
 lock:

@@ -18,6 +18,8 @@ def seed_run(tmp_path_factory):
     import policytopics
 
     results = tmp_path_factory.mktemp("results")
+    cache = tmp_path_factory.mktemp("cache")
     return policytopics.run(
-        DEFAULT_CONFIG, [f"corpus.path={SEEDS}", f"output.results_dir={results}"]
+        DEFAULT_CONFIG,
+        [f"corpus.path={SEEDS}", f"output.results_dir={results}", f"cache.dir={cache}"],
     )

@@ -64,8 +64,19 @@ def test_validate_prints_resolved_config():
 
 def test_run_writes_the_run_folder(tmp_path):
     completed = run_cli("run", DEFAULT_CONFIG, "--set", f"corpus.path={SEEDS}",
-                        "--set", f"output.results_dir={tmp_path}", "-q")
+                        "--set", f"output.results_dir={tmp_path}", "--set", f"cache.dir={tmp_path / 'cache'}", "-q")
     assert completed.returncode == 0, completed.stderr
     folder = tmp_path / "default"
-    for name in ("documents.csv", "units.csv", "cleaning_report.json", "manifest.json", "config.resolved.yaml"):
+    for name in ("documents.csv", "units.csv", "tokens.jsonl", "vocabulary.csv", "cleaning_report.json",
+                 "manifest.json", "config.resolved.yaml"):
         assert (folder / name).is_file(), name
+
+
+def test_tokens_command_explains_each_word(tmp_path):
+    completed = run_cli("tokens", DEFAULT_CONFIG, "同志们，党工委坚持招大引强，2023年完成投资3亿元。",
+                        "--set", f"cache.dir={tmp_path}")
+    assert completed.returncode == 0, completed.stderr
+    lines = completed.stdout.splitlines()
+    assert any(line.startswith("党工委") and "kept" in line for line in lines)
+    assert any(line.startswith("同志们") and "dropped: stopword" in line for line in lines)
+    assert lines[-1].startswith("tokens: ") and "招大引强" in lines[-1].split()

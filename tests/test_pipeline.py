@@ -117,11 +117,12 @@ def test_rerun_is_byte_identical(seed_run):
 
 
 def test_switching_off_pinyin_stripping_shows_in_the_output(tmp_path):
-    result = policytopics.run(
+    result = policytopics.clean_corpus(
         DEFAULT_CONFIG,
         [f"corpus.path={SEEDS}", f"output.results_dir={tmp_path}", "clean.strip_pinyin=false",
          "segment.deduplicate=false"],
     )
+    assert result.tokens is None and not (result.run_dir / "tokens.jsonl").exists()
     assert any(TONE_MARKS.search(unit.text) for unit in result.units)
     assert not any(doc.duplicate_of for doc in result.documents)
 
@@ -146,7 +147,7 @@ def test_unchanged_pipeline_on_city_reports(tmp_path):
     corpus.mkdir()
     for name in CITY_SAMPLE:
         (corpus / name).write_bytes((CITY_REPORTS / name).read_bytes())
-    result = policytopics.run(DEFAULT_CONFIG, [f"corpus.path={corpus}", f"output.results_dir={tmp_path}"])
+    result = policytopics.clean_corpus(DEFAULT_CONFIG, [f"corpus.path={corpus}", f"output.results_dir={tmp_path}"])
     assert len(result.documents) == len(CITY_SAMPLE)
     assert [(d.doc_id, d.duplicate_of) for d in result.documents if d.duplicate_of] == [("襄阳", "台州")]
     chars_in = sum(len(item.source.text) for item in result.cleaned)
@@ -158,3 +159,33 @@ def test_unchanged_pipeline_on_city_reports(tmp_path):
     per_doc = Counter(unit.doc_id for unit in result.units)
     assert all(per_doc[d.doc_id] >= 20 for d in result.kept_documents())
     assert not any("— 1 —" in u.text for u in result.units)
+
+
+def test_tokens_are_written_per_unit(seed_run):
+    lines = (seed_run.run_dir / "tokens.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    assert [r["unit_id"] for r in records] == [u.unit_id for u in seed_run.units]
+    assert {r["unit_id"]: r["tokens"] for r in records} == seed_run.tokens
+    vocabulary = pd.read_csv(seed_run.run_dir / "vocabulary.csv", dtype=str, keep_default_na=False)
+    assert list(vocabulary.columns) == ["term", "document_frequency", "corpus_frequency", "in_dictionary", "pos"]
+    counts = Counter(token for tokens in seed_run.tokens.values() for token in tokens)
+    assert dict(zip(vocabulary.term, vocabulary.corpus_frequency.astype(int))) == dict(counts)
+    manifest = json.loads((seed_run.run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert "policytopics/resources/devzone_dict.txt" in manifest["resources"]
+
+
+def test_top_tokens_carry_meaning(seed_run):
+    from policytopics.tokenize import Tokenizer
+
+    stopwords = Tokenizer(seed_run.config.tokenize).stopwords
+    counts = Counter(token for tokens in seed_run.tokens.values() for token in tokens)
+    top = [token for token, _ in counts.most_common(50)]
+    assert not [t for t in top if t in stopwords or len(t) < 2 or any(c.isdigit() for c in t)], top
+    for filler in ("同志们", "进一步", "切实", "全面"):
+        assert filler not in counts
+
+
+def test_rerun_with_only_a_model_setting_changed_hits_the_cache(seed_run, tmp_path):
+    again = policytopics.run(seed_run.config, ["seed=1", f"output.results_dir={tmp_path}"])
+    assert again.tokenization == {"units": len(seed_run.units), "cache_hits": len(seed_run.units), "tokenised": 0}
+    assert again.tokens == seed_run.tokens
