@@ -189,3 +189,20 @@ def test_rerun_with_only_a_model_setting_changed_hits_the_cache(seed_run, tmp_pa
     again = policytopics.run(seed_run.config, ["seed=1", f"output.results_dir={tmp_path}"])
     assert again.tokenization == {"units": len(seed_run.units), "cache_hits": len(seed_run.units), "tokenised": 0}
     assert again.tokens == seed_run.tokens
+
+
+def test_phrases_are_learned_and_saved_with_the_run(seed_run, tmp_path):
+    from gensim.models.phrases import FrozenPhrases
+
+    result = policytopics.run(
+        seed_run.config,
+        [f"output.results_dir={tmp_path}", "tokenize.phrases.enabled=true", "tokenize.phrases.min_count=3"],
+    )
+    assert result.tokenization["tokenised"] == 0  # phrases are learned on cached tokens
+    joined = {token for tokens in result.tokens.values() for token in tokens if "_" in token}
+    assert joined
+    model = FrozenPhrases.load(str(result.run_dir / "model" / "phrases.pkl"))
+    first = next(tokens for tokens in seed_run.tokens.values() if model[tokens] != tokens)
+    assert any("_" in token for token in model[first])
+    vocabulary = pd.read_csv(result.run_dir / "vocabulary.csv", dtype=str, keep_default_na=False)
+    assert set(vocabulary.loc[vocabulary.term.isin(joined), "pos"]) == {"phrase"}
