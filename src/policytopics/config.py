@@ -8,7 +8,7 @@ Unknown keys and wrong types are errors that name the key and the file.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -209,6 +209,110 @@ class CacheConfig(_Section):
     )
 
 
+class ThemesConfig(_Section):
+    """The theme codebook and how themes are assigned to units and documents."""
+
+    codebook: str = Field(
+        "configs/themes/devzone.yaml",
+        description="YAML codebook: themes with id, Chinese and English label, description "
+        "and keywords (each keyword must come out of the tokenizer as one token).",
+    )
+    ids: list[str] | None = Field(
+        None,
+        description="Use only these theme ids of the codebook (null = every theme); an id "
+        "missing from the codebook is an error.",
+    )
+    min_share: float = Field(
+        0.3,
+        ge=0.0,
+        le=1.0,
+        description="A unit's or document's dominant theme needs at least this share; "
+        "otherwise it is 'unassigned'.",
+    )
+
+
+class FeaturesConfig(_Section):
+    """The vocabulary the models see (gensim Dictionary.filter_extremes)."""
+
+    no_below: int = Field(2, ge=1, description="Drop terms found in fewer units than this.")
+    no_above: float = Field(
+        0.5, gt=0.0, le=1.0, description="Drop terms found in more than this share of units."
+    )
+    keep_n: int | None = Field(
+        None, ge=1, description="Keep at most this many of the most frequent terms (null = all)."
+    )
+
+
+class LdaConfig(_Section):
+    """gensim LdaModel settings and how topics become themes."""
+
+    method: Literal["guided", "mapped"] = Field(
+        "guided",
+        description="guided: one topic per theme seeded with its keywords through the eta "
+        "prior, plus num_topics - themes free topics; mapped: unsupervised topics, each "
+        "mapped to the theme whose keywords weigh most in it (or 'unassigned').",
+    )
+    num_topics: int = Field(
+        12, ge=2, description="Number of topics (guided: themes plus free topics, so at least "
+        "the number of themes)."
+    )
+    alpha: Literal["symmetric", "asymmetric", "auto"] | float = Field(
+        "symmetric", description="Document-topic prior (gensim alpha)."
+    )
+    eta: float = Field(0.01, gt=0.0, description="Base topic-word prior (gensim eta).")
+    seed_weight: float = Field(
+        1.0,
+        ge=0.0,
+        description="guided: prior pseudo-count added for a keyword in its theme's topic, as a "
+        "multiple of the keyword's frequency in the corpus (see docs/methods.md).",
+    )
+    passes: int = Field(20, ge=1, description="Passes over the corpus.")
+    iterations: int = Field(400, ge=1, description="Maximum E-step iterations per document.")
+    chunksize: int = Field(
+        2000, ge=1, description="Documents per update; a chunk as large as the corpus makes "
+        "every update a full-batch one."
+    )
+    top_n: int = Field(10, ge=3, description="Terms listed per topic and used for coherence.")
+    relevance_lambda: float = Field(
+        0.6, ge=0.0, le=1.0,
+        description="lambda of Sievert & Shirley's relevance for the relevance term list.",
+    )
+    map_min_weight: float = Field(
+        0.02, ge=0.0, le=1.0,
+        description="mapped: a topic maps to a theme only if the theme's keywords hold at "
+        "least this share of the topic's probability mass.",
+    )
+    map_margin: float = Field(
+        1.5, ge=1.0,
+        description="mapped: ...and at least this many times the mass of the next theme.",
+    )
+
+
+class SelectionConfig(_Section):
+    """Model selection: a sweep over num_topics and refits with other seeds."""
+
+    num_topics: list[int] = Field(
+        [8, 10, 12, 15], description="K values swept (coherence, diversity, perplexity)."
+    )
+    stability_seeds: int = Field(
+        3, ge=0, description="Refits with other seeds per K for the stability report (0 = none)."
+    )
+    workers: int = Field(
+        0, ge=0, description="Processes for the sweep (0 = one per core); each fit is "
+        "single-process and deterministic."
+    )
+
+
+class ClusterConfig(_Section):
+    """TF-IDF + KMeans clustering of units (scikit-learn)."""
+
+    k: int | None = Field(
+        None, ge=2, description="Number of clusters; null chooses k in k_range by silhouette."
+    )
+    k_range: list[int] = Field([4, 12], min_length=2, max_length=2, description="[min, max] k tried.")
+    top_n: int = Field(10, ge=3, description="Terms listed per cluster (from its centroid).")
+
+
 class OutputConfig(_Section):
     """Where runs are written."""
 
@@ -241,6 +345,11 @@ class Config(_Section):
         default_factory=TokenizeConfig,
         description="How units become tokens: dictionary, stopwords, POS filter, collocations.",
     )
+    themes: ThemesConfig = Field(default_factory=ThemesConfig, description="The theme codebook.")
+    features: FeaturesConfig = Field(default_factory=FeaturesConfig, description="The model vocabulary.")
+    lda: LdaConfig = Field(default_factory=LdaConfig, description="The LDA topic model.")
+    selection: SelectionConfig = Field(default_factory=SelectionConfig, description="Model selection.")
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig, description="TF-IDF clustering.")
     output: OutputConfig = Field(default_factory=OutputConfig, description="Where runs are written.")
     cache: CacheConfig = Field(default_factory=CacheConfig, description="The on-disk cache.")
 
