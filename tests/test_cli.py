@@ -56,8 +56,8 @@ def test_undecodable_file_is_skipped_with_a_warning(tmp_path):
     assert (tmp_path / "results" / "default" / "documents.csv").is_file()
 
 
-def test_validate_prints_resolved_config():
-    completed = run_cli("validate", DEFAULT_CONFIG, "--set", "segment.max_unit_chars=900")
+def test_check_prints_resolved_config():
+    completed = run_cli("check", DEFAULT_CONFIG, "--set", "segment.max_unit_chars=900")
     assert completed.returncode == 0, completed.stderr
     assert "max_unit_chars: 900" in completed.stdout
 

@@ -7,8 +7,9 @@ Commands::
 
     python -m policytopics run CONFIG [--set key.path=value ...]     # policytopics.run
     python -m policytopics clean CONFIG [--set key.path=value ...]   # policytopics.clean_corpus
-    python -m policytopics validate CONFIG [--set ...]               # print the resolved config
+    python -m policytopics check CONFIG [--set ...]                  # print the resolved config
     python -m policytopics tokens CONFIG "一段文字" [--set ...]        # how a text is tokenised
+    python -m policytopics validate CONFIG LABELS.csv [--set ...]    # unit themes vs hand labels
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ def _build_parser() -> argparse.ArgumentParser:
     helps = {
         "run": "run the whole pipeline and write results/<name>/",
         "clean": "run only ingestion, cleaning and segmentation and write the cleaned documents",
-        "validate": "check a config and print it resolved, with every default filled in",
+        "check": "check a config and print it resolved, with every default filled in",
+        "validate": "run a config and compare its unit themes with hand-coded labels "
+        "(accuracy, per-theme precision and recall, Cohen's kappa), next to the plain keyword count",
         "tokens": "show how a text is tokenised under a config: every word, its POS tag, "
         "and whether it is kept or why it is dropped",
     }
@@ -41,6 +44,8 @@ def _build_parser() -> argparse.ArgumentParser:
         command.add_argument("config", help="a YAML config file, e.g. configs/default.yaml")
         if name == "tokens":
             command.add_argument("text", nargs="?", help="the text (read from stdin when omitted)")
+        if name == "validate":
+            command.add_argument("labels", help="CSV with unit_id (or snippet) and theme columns")
         command.add_argument(
             "--set",
             dest="overrides",
@@ -70,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Examples
     --------
-    >>> main(["validate", "configs/default.yaml", "--set", "name=trial", "-q"])  # doctest: +SKIP
+    >>> main(["check", "configs/default.yaml", "--set", "name=trial", "-q"])  # doctest: +SKIP
     0
     """
     args = _build_parser().parse_args(argv)
@@ -79,8 +84,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from policytopics.config import load_config
 
         config = load_config(args.config, args.overrides)
-        if args.command == "validate":
+        if args.command == "check":
             sys.stdout.write(config.to_yaml())
+            return 0
+        if args.command == "validate":
+            from policytopics.pipeline import validate_run
+
+            print(validate_run(config, args.labels))
             return 0
         if args.command == "tokens":
             from policytopics.tokenize import Tokenizer, format_decisions
