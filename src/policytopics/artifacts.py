@@ -180,6 +180,7 @@ def build_manifest(
     inputs: Mapping[str, str],
     stages: Sequence[str],
     resources: Mapping[str, str] | None = None,
+    seed: int | None = None,
 ) -> dict[str, Any]:
     """The provenance record of a run folder.
 
@@ -194,11 +195,14 @@ def build_manifest(
     stages : sequence of str
         The pipeline stages the run went through, in order.
     resources : mapping of str to str, optional
-        Resource file (dictionary, stopwords, patterns) to the SHA-256 of its bytes.
+        Resource file (dictionary, stopwords, patterns, codebook) to the SHA-256 of its bytes.
+    seed : int, optional
+        The run's random seed.
     """
     return {
         "manifest_version": 1,
         "config_sha256": config_sha256,
+        "seed": seed,
         "stages": list(stages),
         "inputs": dict(sorted(inputs.items())),
         "resources": dict(sorted((resources or {}).items())),

@@ -6,7 +6,8 @@ them without re-reading the files.
 
 Stages run one way, each a pure function over the records of the stage before::
 
-    ingest -> clean -> segment (documents, near-duplicates, units) -> tokenize -> artefacts
+    ingest -> clean -> segment (documents, near-duplicates, units) -> tokenize
+           -> model (LDA, themes, clusters, selection) -> artefacts
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ class RunResult:
         The tokens of every unit, keyed by ``unit_id`` (``None`` for ``clean_corpus``).
     tokenization : dict of str to int
         ``units``, ``cache_hits`` and ``tokenised``: how many units came from the cache.
+    models : ModelResults or None
+        LDA, themes, clusters and model selection (``None`` for ``clean_corpus``).
     """
 
     config: Config
@@ -69,6 +72,7 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     tokens: dict[str, list[str]] | None = None
     tokenization: dict[str, int] = field(default_factory=dict)
+    models: Any = None
 
     def kept_documents(self) -> list[Document]:
         """The documents that are not near-duplicates of an earlier one."""
@@ -144,8 +148,11 @@ def _metadata_columns(documents: list[Document]) -> list[str]:
     return [f"meta_{key}" if key in DOCUMENT_COLUMNS else key for key in keys]
 
 
-def document_rows(documents: list[Document], units: list[Unit]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Rows and columns of documents.csv: fixed columns with metadata after ``title``."""
+def document_rows(
+    documents: list[Document], units: list[Unit], themes: Any = None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Rows and columns of documents.csv: fixed columns with metadata after ``title``, then
+    (after modelling) the theme share columns, dominant theme and theme ranking."""
     units_per_doc: dict[str, int] = {}
     for unit in units:
         units_per_doc[unit.doc_id] = units_per_doc.get(unit.doc_id, 0) + 1
@@ -165,12 +172,20 @@ def document_rows(documents: list[Document], units: list[Unit]) -> tuple[list[di
             row[f"meta_{key}" if key in DOCUMENT_COLUMNS else key] = value
         rows.append(row)
     columns = list(DOCUMENT_COLUMNS[:3]) + meta_columns + list(DOCUMENT_COLUMNS[3:])
+    if themes is not None:
+        from policytopics.modelling import document_theme_values, theme_share_columns
+
+        values = document_theme_values(themes)
+        for row in rows:
+            row.update(values.get(row["doc_id"], {}))  # duplicates keep empty theme cells
+        columns += theme_share_columns(themes) + ["theme_ranking"]
     return rows, columns
 
 
-def unit_rows(units: list[Unit]) -> list[dict[str, Any]]:
-    """Rows of units.csv, in ``unit_id`` order."""
-    return [
+def unit_rows(units: list[Unit], themes: Any = None) -> tuple[list[dict[str, Any]], list[str]]:
+    """Rows and columns of units.csv, in ``unit_id`` order (units arrive sorted), with the
+    theme share columns and dominant theme after modelling."""
+    rows = [
         {
             "unit_id": unit.unit_id,
             "doc_id": unit.doc_id,
@@ -179,8 +194,16 @@ def unit_rows(units: list[Unit]) -> list[dict[str, Any]]:
             "text": unit.text,
             "n_chars": unit.n_chars,
         }
-        for unit in sorted(units, key=lambda u: u.unit_id)
+        for unit in units
     ]
+    columns = list(UNIT_COLUMNS)
+    if themes is not None:
+        from policytopics.modelling import theme_share_columns, unit_theme_values
+
+        for row, values in zip(rows, unit_theme_values(themes)):
+            row.update(values)
+        columns += theme_share_columns(themes)
+    return rows, columns
 
 
 def cleaning_report(
@@ -227,10 +250,12 @@ def _write_corpus_outputs(
     documents: list[Document],
     units: list[Unit],
     skipped: list[SkippedSource],
+    themes: Any = None,
 ) -> None:
-    rows, columns = document_rows(documents, units)
+    rows, columns = document_rows(documents, units, themes)
     artifacts.write_csv(folder / "documents.csv", rows, columns)
-    artifacts.write_csv(folder / "units.csv", unit_rows(units), UNIT_COLUMNS)
+    rows, columns = unit_rows(units, themes)
+    artifacts.write_csv(folder / "units.csv", rows, columns)
     for doc in documents:
         heading = f"{doc.title}\n\n" if doc.title else ""
         artifacts.write_text(folder / "cleaned" / f"{doc.doc_id}.txt", heading + doc.text.rstrip("\n") + "\n")
@@ -303,7 +328,83 @@ def resource_hashes(config: Config) -> dict[str, str]:
     }
     for path in [*config.clean.boilerplate_files, *config.tokenize.dictionaries, *config.tokenize.stopword_files]:
         hashes[path] = artifacts.sha256_file(path)
+    if Path(config.themes.codebook).is_file():  # a run without models may not have one
+        hashes[config.themes.codebook] = artifacts.sha256_file(config.themes.codebook)
     return hashes
+
+
+def _write_model_outputs(folder: Path, config: Config, units: list[Unit], results: Any, corpus: Any) -> None:
+    from policytopics import modelling
+    from policytopics.ldavis import ldavis_html
+
+    lda = results.lda
+    rows, columns = modelling.topic_matrix_rows(
+        [u.unit_id for u in units], "unit_id", lda.doc_topic_, [{"doc_id": u.doc_id} for u in units]
+    )
+    artifacts.write_csv(folder / "unit_topic.csv", rows, columns)
+    rows, columns = modelling.topic_matrix_rows(results.doc_ids, "doc_id", results.doc_topic)
+    artifacts.write_csv(folder / "doc_topic.csv", rows, columns)
+    rows = modelling.topics_rows(results, config)
+    artifacts.write_csv(folder / "topics.csv", rows, list(rows[0]))
+    artifacts.write_csv(folder / "topic_terms.csv", modelling.topic_terms_rows(results, config), ("topic", "rank", "term", "weight"))
+    artifacts.write_csv(folder / "clusters.csv", modelling.cluster_rows(results, units), ("unit_id", "cluster", "cluster_theme"))
+    artifacts.write_csv(folder / "cluster_terms.csv", modelling.cluster_terms_rows(results), ("cluster", "theme", "rank", "term", "weight"))
+    artifacts.write_csv(folder / "agreement.csv", modelling.agreement_rows(results), ("lda_theme", "cluster_theme", "units"))
+    artifacts.write_csv(folder / "keywords.csv", results.keyword_check.rows(results.codebook), ("theme", "keyword", "status"))
+    selection_columns = list(results.selection[0])
+    artifacts.write_csv(folder / "model_selection.csv", results.selection, selection_columns)
+    stability = [
+        {"num_topics": row["num_topics"], "seed": row["seed"], "mean_jaccard": row["mean_jaccard"]}
+        for row in results.selection
+        if row.get("mean_jaccard") is not None
+    ]
+    artifacts.write_csv(folder / "stability.csv", stability, ("num_topics", "seed", "mean_jaccard"))
+    artifacts.write_json(folder / "summary.json", {
+        "method": config.lda.method,
+        "num_topics": int(lda.topic_term_.shape[0]),
+        "themes": results.codebook.ids,
+        "keywords_used": sum(len(v) for v in results.keyword_check.usable.values()),
+        "keywords_split": len(results.keyword_check.split),
+        "keywords_absent": len(results.keyword_check.absent),
+        "clusters": int(results.clusters.k_),
+        "agreement_ari": round(float(results.agreement_ari), 6),
+        "unit_themes": {t: results.unit_themes.count(t) for t in results.theme_columns},
+        "document_themes": dict(zip(results.doc_ids, results.doc_themes)),
+    })
+    artifacts.write_text(
+        folder / "lda.html",
+        ldavis_html(
+            lda.topic_term_, lda.doc_topic_, [max(1, len(t)) for t in corpus.tokens],
+            list(lda.vocabulary_), lda.term_frequency_, title=f"policytopics: {config.name}",
+        ),
+    )
+    lda.save(folder / "model")
+
+
+def validate_run(config: Config, labels_path: str | Path) -> str:
+    """Run ``config`` and compare its unit themes (and the plain keyword count's) with hand labels.
+
+    Examples
+    --------
+    >>> print(validate_run(load_config("configs/default.yaml"), "tests/data/labels/seed_units.csv"))  # doctest: +SKIP
+    """
+    from policytopics.themes import dominant_themes, keyword_theme_shares
+    from policytopics.validation import evaluate_labels, load_labels
+
+    result = run(config)
+    assert result.models is not None and result.tokens is not None
+    labels = load_labels(labels_path, result.units)
+    ids = result.models.codebook.ids
+    model_report = evaluate_labels(
+        {unit.unit_id: theme for unit, theme in zip(result.units, result.models.unit_themes)}, labels, ids
+    )
+    keywords = {theme: result.models.keyword_check.usable[theme] for theme in ids}
+    counted = dominant_themes(keyword_theme_shares([result.tokens[u.unit_id] for u in result.units], keywords), ids, 0.0)
+    baseline = evaluate_labels({unit.unit_id: theme for unit, theme in zip(result.units, counted)}, labels, ids)
+    return "\n\n".join([
+        model_report.format(f"{config.lda.method} LDA ({config.name})"),
+        baseline.format("plain keyword count (for comparison)"),
+    ])
 
 
 def _execute(config: Config, stages: tuple[str, ...]) -> RunResult:
@@ -311,21 +412,29 @@ def _execute(config: Config, stages: tuple[str, ...]) -> RunResult:
     run_dir = Path(config.output.results_dir) / config.name
     logger.info("run '%s': reading %s", config.name, config.corpus.path)
     cleaned, documents, units, skipped = prepare_corpus(config, timings)
-    tokenizer = corpus = None
+    tokenizer = corpus = models = None
     if "tokenize" in stages:
         tokenizer, corpus = tokenize_units(config, units, timings)
+    if "model" in stages:
+        from policytopics.modelling import fit_models
+
+        with _timed(timings, "model"):
+            models = fit_models(config, units, documents, corpus.tokens, tokenizer.tokenize)
     resolved_yaml = config.to_yaml()
     with _timed(timings, "artifacts"), artifacts.atomic_run_folder(run_dir) as staging:
         artifacts.write_text(staging / "config.resolved.yaml", resolved_yaml)
-        _write_corpus_outputs(staging, config, cleaned, documents, units, skipped)
+        _write_corpus_outputs(staging, config, cleaned, documents, units, skipped, models)
         if corpus is not None:
             _write_token_outputs(staging, units, tokenizer, corpus)
+        if models is not None:
+            _write_model_outputs(staging, config, units, models, corpus)
         manifest = artifacts.build_manifest(
             staging,
             config_sha256=artifacts.sha256_bytes(resolved_yaml.encode("utf-8")),
             inputs={item.source.source: item.source.sha256 for item in cleaned},
             resources=resource_hashes(config),
             stages=stages,
+            seed=config.seed,
         )
         artifacts.write_json(staging / "manifest.json", manifest)
         artifacts.write_json(staging / "timings.json", timings)
@@ -334,7 +443,7 @@ def _execute(config: Config, stages: tuple[str, ...]) -> RunResult:
     if corpus is not None:
         tokens = {unit.unit_id: unit_tokens for unit, unit_tokens in zip(units, corpus.tokens)}
         tokenization = {"units": len(units), "cache_hits": corpus.cache_hits, "tokenised": corpus.tokenised}
-    return RunResult(config, run_dir, cleaned, documents, units, skipped, timings, tokens, tokenization or {})
+    return RunResult(config, run_dir, cleaned, documents, units, skipped, timings, tokens, tokenization or {}, models)
 
 
 def run(config: Config | str | Path, overrides: list[str] | None = None) -> RunResult:
@@ -359,7 +468,7 @@ def run(config: Config | str | Path, overrides: list[str] | None = None) -> RunR
     >>> len(result.kept_documents())  # doctest: +SKIP
     10
     """
-    return _execute(_as_config(config, overrides), ("ingest", "clean", "segment", "tokenize"))
+    return _execute(_as_config(config, overrides), ("ingest", "clean", "segment", "tokenize", "model"))
 
 
 def clean_corpus(config: Config | str | Path, overrides: list[str] | None = None) -> RunResult:

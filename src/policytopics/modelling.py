@@ -1,0 +1,279 @@
+"""The models and themes stages: from unit tokens to topics, clusters and theme shares.
+
+In: the units, their tokens, the tokenizer and the config. Out: a ``ModelResults`` holding
+the fitted LDA (guided or mapped), each topic's theme, the theme shares and dominant theme
+of every unit and document, the TF-IDF clusters with their themes and their agreement with
+the LDA themes, and the model-selection sweep over K with its stability report; plus the
+rows of every table the run folder gets (``*_rows`` functions), so writing stays trivial.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from policytopics.config import Config, ConfigError
+from policytopics.errors import PolicytopicsError
+from policytopics.records import Document, Unit
+from policytopics.themes import (
+    UNASSIGNED,
+    Codebook,
+    KeywordCheck,
+    check_keywords,
+    document_theme_shares,
+    dominant_themes,
+    load_codebook,
+    theme_ranking,
+    topic_theme_shares,
+)
+
+logger = logging.getLogger("policytopics")
+
+
+@dataclass
+class ModelResults:
+    """Everything the models and themes stages produced (see the module docstring)."""
+
+    codebook: Codebook
+    keyword_check: KeywordCheck
+    lda: Any
+    topic_themes: list[str]
+    unit_shares: np.ndarray
+    unit_themes: list[str]
+    doc_ids: list[str]
+    doc_shares: np.ndarray
+    doc_themes: list[str]
+    doc_topic: np.ndarray
+    coherence: dict[str, list[float]]
+    clusters: Any
+    cluster_themes: list[str]
+    agreement_ari: float
+    agreement_table: Any
+    selection: list[dict[str, Any]]
+
+    @property
+    def theme_columns(self) -> list[str]:
+        """Theme ids plus ``unassigned``: the columns of the share matrices."""
+        return [*self.codebook.ids, UNASSIGNED]
+
+
+def _make_lda(config_json: dict[str, Any], seed_keywords: Mapping[str, Sequence[str]] | None, num_topics: int, seed: int) -> Any:
+    """A fresh LdaTopicModel for the sweep (module level, so worker processes can pickle it)."""
+    from policytopics.config import FeaturesConfig, LdaConfig
+    from policytopics.models.lda import LdaTopicModel
+
+    lda = LdaConfig.model_validate({**config_json["lda"], "num_topics": num_topics})
+    features = FeaturesConfig.model_validate(config_json["features"])
+    return LdaTopicModel.from_config(lda, features, seed, seed_keywords)
+
+
+def _check_corpus(config: Config, token_lists: Sequence[Sequence[str]], n_themes: int) -> None:
+    if not any(token_lists):
+        raise PolicytopicsError(
+            f"empty corpus after cleaning: none of the {len(token_lists)} units of "
+            f"{config.corpus.path} has a token left to model"
+        )
+    if config.lda.method == "guided" and config.lda.num_topics < n_themes:
+        raise ConfigError(
+            f"lda.num_topics: {config.lda.num_topics} is fewer than the {n_themes} themes a "
+            f"guided model needs (one topic per theme)"
+        )
+    too_small = [k for k in config.selection.num_topics if config.lda.method == "guided" and k < n_themes]
+    if too_small or any(k < 2 for k in config.selection.num_topics):
+        raise ConfigError(
+            f"selection.num_topics: {too_small or config.selection.num_topics} — every K must be "
+            f"at least 2 and, for a guided model, at least the {n_themes} themes"
+        )
+
+
+def fit_models(
+    config: Config,
+    units: Sequence[Unit],
+    documents: Sequence[Document],
+    token_lists: Sequence[Sequence[str]],
+    tokenize: Any,
+) -> ModelResults:
+    """Fit LDA and the clusters, assign themes, and run the model-selection sweep.
+
+    Parameters
+    ----------
+    config : Config
+    units : sequence of Unit
+        The analysis units, aligned with ``token_lists``.
+    documents : sequence of Document
+        Every document; duplicates (without units) get no shares.
+    token_lists : sequence of list of str
+        The tokens of each unit.
+    tokenize : callable
+        ``str -> list[str]``, used to check the codebook keywords.
+
+    Examples
+    --------
+    >>> results = fit_models(config, units, documents, token_lists, tokenizer.tokenize)  # doctest: +SKIP
+    >>> results.doc_themes  # doctest: +SKIP
+    """
+    from policytopics.evaluate import coherence, sweep
+    from policytopics.models.cluster import TfidfKMeans, agreement
+    from policytopics.models.lda import LdaTopicModel, map_topics_to_themes
+
+    codebook = load_codebook(config.themes.codebook, config.themes.ids)
+    _check_corpus(config, token_lists, len(codebook.themes))
+    vocabulary = {token for tokens in token_lists for token in tokens}
+    keyword_check = check_keywords(codebook, tokenize, vocabulary)
+    for keyword, tokens in sorted(keyword_check.split.items()):
+        logger.warning("themes: keyword '%s' is not one token (%s); it is not used", keyword, " ".join(tokens) or "dropped")
+    if keyword_check.absent:
+        logger.warning("themes: %d keywords never occur in the corpus: %s", len(keyword_check.absent), " ".join(keyword_check.absent))
+
+    guided = config.lda.method == "guided"
+    seed_keywords = keyword_check.usable if guided else None
+    lda = LdaTopicModel.from_config(config.lda, config.features, config.seed, seed_keywords).fit(list(token_lists))
+    if guided:
+        topic_themes = [theme or UNASSIGNED for theme in lda.topic_theme_]
+    else:
+        topic_themes = map_topics_to_themes(
+            lda.topic_term_, lda.vocabulary_, keyword_check.usable, config.lda.map_min_weight, config.lda.map_margin
+        )
+    ids = codebook.ids
+    unit_shares = topic_theme_shares(lda.doc_topic_, [t if t != UNASSIGNED else None for t in topic_themes], ids)
+    unit_themes = dominant_themes(unit_shares, ids, config.themes.min_share)
+
+    kept = [doc for doc in documents if not doc.duplicate_of]
+    doc_ids = [doc.doc_id for doc in kept]
+    lengths = [unit.n_chars for unit in units]
+    doc_of_unit = [unit.doc_id for unit in units]
+    doc_shares = document_theme_shares(unit_shares, doc_of_unit, lengths, doc_ids)
+    doc_themes = dominant_themes(np.nan_to_num(doc_shares), ids, config.themes.min_share)
+    doc_topic = document_theme_shares(lda.doc_topic_, doc_of_unit, lengths, doc_ids)
+    scores = coherence(lda, list(token_lists), topn=config.lda.top_n)
+
+    clusters = TfidfKMeans.from_config(config.cluster, config.seed).fit(list(token_lists))
+    cluster_topic_themes = map_topics_to_themes(
+        clusters.centroid_term_, list(clusters.terms_), keyword_check.usable, config.lda.map_min_weight, config.lda.map_margin
+    )
+    cluster_themes = [cluster_topic_themes[label] if label >= 0 else UNASSIGNED for label in clusters.labels_]
+    ari, table = agreement(unit_themes, cluster_themes)
+
+    from policytopics.tokenize import resolve_workers
+
+    seeds = [config.seed + offset for offset in range(config.selection.stability_seeds + 1)]
+    factory = functools.partial(_make_lda, config.model_dump(mode="json"), seed_keywords)
+    selection = sweep(list(token_lists), list(config.selection.num_topics), seeds, factory, resolve_workers(config.selection.workers))
+    logger.info(
+        "models: %s LDA with %d topics, %d clusters (ARI with LDA themes %.3f), %d sweep fits",
+        config.lda.method, lda.topic_term_.shape[0], clusters.k_, ari, len(selection),
+    )
+    return ModelResults(
+        codebook, keyword_check, lda, topic_themes, unit_shares, unit_themes, doc_ids, doc_shares,
+        doc_themes, doc_topic, scores, clusters, cluster_themes, ari, table, selection,
+    )
+
+
+# -- table rows -----------------------------------------------------------------------------
+
+
+def theme_share_columns(results: ModelResults) -> list[str]:
+    """``theme_<id>`` columns (themes, then unassigned) followed by ``theme``."""
+    return [f"theme_{column}" for column in results.theme_columns] + ["theme"]
+
+
+def unit_theme_values(results: ModelResults) -> list[dict[str, Any]]:
+    """Per unit (in unit order): its theme share columns and dominant theme."""
+    columns = theme_share_columns(results)[:-1]
+    return [
+        {**dict(zip(columns, map(float, shares))), "theme": theme}
+        for shares, theme in zip(results.unit_shares, results.unit_themes)
+    ]
+
+
+def document_theme_values(results: ModelResults) -> dict[str, dict[str, Any]]:
+    """Per kept document: share columns, dominant theme and theme ranking."""
+    columns = theme_share_columns(results)[:-1]
+    values = {}
+    for doc_id, shares, theme in zip(results.doc_ids, results.doc_shares, results.doc_themes):
+        values[doc_id] = {
+            **dict(zip(columns, map(float, shares))),
+            "theme": theme,
+            "theme_ranking": " > ".join(theme_ranking(shares, results.codebook.ids)),
+        }
+    return values
+
+
+def topic_matrix_rows(ids: Sequence[str], id_column: str, matrix: np.ndarray, extra: Sequence[dict[str, Any]] | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+    """Rows of a (units or documents) × topics matrix: id, any extra columns, topic_0...topic_{K-1}."""
+    topics = [f"topic_{k}" for k in range(matrix.shape[1])]
+    rows = []
+    for index, (row_id, values) in enumerate(zip(ids, matrix)):
+        row = {id_column: row_id, **(extra[index] if extra else {})}
+        row.update(zip(topics, map(float, values)))
+        rows.append(row)
+    columns = [id_column, *(list(extra[0]) if extra else []), *topics]
+    return rows, columns
+
+
+def topics_rows(results: ModelResults, config: Config) -> list[dict[str, Any]]:
+    """topics.csv: topic, theme, seeded (guided), top/relevance/FREX terms, coherence."""
+    lda = results.lda
+    n = config.lda.top_n
+    by_probability = lda.top_terms(n, by="probability")
+    by_relevance = lda.top_terms(n, by="relevance", lambda_=config.lda.relevance_lambda)
+    by_frex = lda.top_terms(n, by="frex")
+    shares = results.lda.doc_topic_.mean(axis=0)
+    rows = []
+    for k, theme in enumerate(results.topic_themes):
+        rows.append({
+            "topic": k,
+            "theme": theme,
+            "seeded": bool(getattr(lda, "topic_theme_", [None] * (k + 1))[k]),
+            "share": float(shares[k]),
+            "top_terms": " ".join(term for term, _ in by_probability[k]),
+            "relevance_terms": " ".join(term for term, _ in by_relevance[k]),
+            "frex_terms": " ".join(term for term, _ in by_frex[k]),
+            **{measure: float(values[k]) for measure, values in sorted(results.coherence.items())},
+        })
+    return rows
+
+
+def topic_terms_rows(results: ModelResults, config: Config) -> list[dict[str, Any]]:
+    """topic_terms.csv: topic, rank, term, weight (probability), relevance."""
+    rows = []
+    probability = results.lda.top_terms(config.lda.top_n, by="probability")
+    for k, terms in enumerate(probability):
+        for rank, (term, weight) in enumerate(terms, start=1):
+            rows.append({"topic": k, "rank": rank, "term": term, "weight": float(weight)})
+    return rows
+
+
+def cluster_rows(results: ModelResults, units: Sequence[Unit]) -> list[dict[str, Any]]:
+    """clusters.csv: unit_id, cluster, cluster_theme."""
+    return [
+        {"unit_id": unit.unit_id, "cluster": int(label), "cluster_theme": theme}
+        for unit, label, theme in zip(units, results.clusters.labels_, results.cluster_themes)
+    ]
+
+
+def cluster_terms_rows(results: ModelResults) -> list[dict[str, Any]]:
+    """cluster_terms.csv: cluster, theme, rank, term, weight (centroid TF-IDF weight)."""
+    themes_by_cluster: dict[int, str] = {}
+    for label, theme in zip(results.clusters.labels_, results.cluster_themes):
+        themes_by_cluster.setdefault(int(label), theme)
+    rows = []
+    for cluster, terms in enumerate(results.clusters.cluster_terms_):
+        for rank, (term, weight) in enumerate(terms, start=1):
+            rows.append({"cluster": cluster, "theme": themes_by_cluster.get(cluster, UNASSIGNED), "rank": rank, "term": term, "weight": float(weight)})
+    return rows
+
+
+def agreement_rows(results: ModelResults) -> list[dict[str, Any]]:
+    """agreement.csv (long form): lda_theme, cluster_theme, units."""
+    table = results.agreement_table
+    return [
+        {"lda_theme": row, "cluster_theme": column, "units": int(table.loc[row, column])}
+        for row in table.index
+        for column in table.columns
+    ]
