@@ -101,9 +101,10 @@ def load_codebook(path: str | Path, ids: Sequence[str] | None = None) -> Codeboo
     try:
         schema = _CodebookSchema.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise CodebookError(f"{path}: '{where}': {first['msg']}") from None
+        problems = "; ".join(
+            f"'{'.'.join(str(part) for part in item['loc'])}': {item['msg']}" for item in error.errors()
+        )
+        raise CodebookError(f"{path}: {problems}") from None
     themes = [
         Theme(t.id, t.label_zh, t.label_en, t.description, tuple(k.strip() for k in t.keywords))
         for t in schema.themes

@@ -1,0 +1,109 @@
+"""Tests of themes.py: codebook loading and checks, shares, dominant themes, baseline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from policytopics.themes import (
+    UNASSIGNED,
+    CodebookError,
+    check_keywords,
+    document_theme_shares,
+    dominant_themes,
+    keyword_theme_shares,
+    load_codebook,
+    theme_ranking,
+    topic_theme_shares,
+)
+
+CODEBOOK = """\
+version: 1
+themes:
+  - id: investment
+    label_zh: 招商引资与项目
+    label_en: Investment
+    description: Attracting investors and projects.
+    keywords: [招商引资, 项目落地]
+  - id: livelihood
+    label_zh: 民生
+    label_en: Livelihood
+    description: Jobs, schools, housing.
+    keywords: [民生工程, 安置房]
+"""
+
+
+def write(tmp_path, text, name="codebook.yaml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_load_codebook_and_select_ids(tmp_path):
+    path = write(tmp_path, CODEBOOK)
+    codebook = load_codebook(path)
+    assert codebook.ids == ["investment", "livelihood"]
+    assert codebook.keywords()["livelihood"] == ["民生工程", "安置房"]
+    assert load_codebook(path, ["livelihood"]).ids == ["livelihood"]
+    assert len(codebook.sha256) == 64
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (CODEBOOK.replace("[民生工程, 安置房]", "[]"), "empty keyword list"),
+        (CODEBOOK.replace("[民生工程, 安置房]", "[民生工程, 招商引资]"), "belongs to both"),
+        (CODEBOOK.replace("id: livelihood", "id: investment"), "used twice"),
+        (CODEBOOK.replace("label_en: Livelihood", "label_english: Livelihood"), "label_english"),
+        ("themes: [unclosed\n", "not valid YAML"),
+    ],
+)
+def test_bad_codebooks_are_named(tmp_path, text, message):
+    with pytest.raises(CodebookError, match=message):
+        load_codebook(write(tmp_path, text))
+
+
+def test_theme_id_missing_from_codebook(tmp_path):
+    with pytest.raises(CodebookError, match=r"themes.ids: cadre not in the codebook"):
+        load_codebook(write(tmp_path, CODEBOOK), ["investment", "cadre"])
+    with pytest.raises(CodebookError, match="file not found"):
+        load_codebook(tmp_path / "none.yaml")
+
+
+def test_keyword_check_reports_split_and_absent(tmp_path):
+    codebook = load_codebook(write(tmp_path, CODEBOOK))
+    splitter = {"招商引资": ["招商引资"], "项目落地": ["项目", "落地"], "民生工程": ["民生工程"], "安置房": ["安置房"]}
+    check = check_keywords(codebook, lambda word: splitter[word], {"招商引资", "民生工程"})
+    assert check.usable == {"investment": ["招商引资"], "livelihood": ["民生工程"]}
+    assert check.split == {"项目落地": ["项目", "落地"]}
+    assert check.absent == ["安置房"]
+    assert [row["status"] for row in check.rows(codebook)] == ["used", "split: 项目 落地", "used", "absent from corpus"]
+    with pytest.raises(CodebookError, match="theme 'livelihood' has no usable keyword"):
+        check_keywords(codebook, lambda word: splitter[word], {"招商引资"})
+
+
+def test_topic_shares_sum_to_one_and_free_topics_are_unassigned():
+    doc_topic = np.array([[0.5, 0.2, 0.3], [0.1, 0.1, 0.8]])
+    shares = topic_theme_shares(doc_topic, ["a", "a", None], ["a", "b"])
+    assert np.allclose(shares, [[0.7, 0.0, 0.3], [0.2, 0.0, 0.8]])
+    assert np.allclose(shares.sum(axis=1), 1.0)
+
+
+def test_dominant_theme_needs_min_share_and_ties_go_first():
+    shares = np.array([[0.4, 0.4, 0.2], [0.25, 0.25, 0.5], [0.29, 0.0, 0.0]])
+    assert dominant_themes(shares, ["a", "b"], 0.3) == ["a", UNASSIGNED, UNASSIGNED]
+
+
+def test_document_shares_weight_units_by_length():
+    unit_shares = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    shares = document_theme_shares(unit_shares, ["d1", "d1", "d2"], [300, 100, 50], ["d1", "d2", "d3"])
+    assert shares[0].tolist() == pytest.approx([0.75, 0.25, 0.0])
+    assert shares[1].tolist() == pytest.approx([0.0, 0.0, 1.0])
+    assert np.isnan(shares[2]).all()  # a document without units has no shares
+    assert theme_ranking(shares[0], ["a", "b"]) == ["a", "b"]
+
+
+def test_keyword_count_baseline():
+    shares = keyword_theme_shares([["招商引资", "安置房", "安置房"], ["会议"]], {"investment": ["招商引资"], "livelihood": ["安置房"]})
+    assert shares[0].tolist() == pytest.approx([1 / 3, 2 / 3, 0.0])
+    assert shares[1].tolist() == [0.0, 0.0, 1.0]
