@@ -152,7 +152,11 @@ def fit_models(
     doc_topic = document_theme_shares(lda.doc_topic_, doc_of_unit, lengths, doc_ids)
     scores = coherence(lda, list(token_lists), topn=config.lda.top_n)
 
-    clusters = TfidfKMeans.from_config(config.cluster, config.seed).fit(list(token_lists))
+    # The clusters see the same vocabulary as LDA (after filter_extremes), so the two are compared fairly.
+    model_vocabulary = set(lda.vocabulary_)
+    clusters = TfidfKMeans.from_config(config.cluster, config.seed).fit(
+        [[token for token in tokens if token in model_vocabulary] for tokens in token_lists]
+    )
     cluster_topic_themes = map_topics_to_themes(
         clusters.centroid_term_, list(clusters.terms_), keyword_check.usable, config.lda.map_min_weight, config.lda.map_margin
     )

@@ -371,10 +371,11 @@ def _write_model_outputs(folder: Path, config: Config, units: list[Unit], result
         "unit_themes": {t: results.unit_themes.count(t) for t in results.theme_columns},
         "document_themes": dict(zip(results.doc_ids, results.doc_themes)),
     })
+    with_tokens = [i for i, tokens in enumerate(corpus.tokens) if tokens]  # LDAvis needs length > 0
     artifacts.write_text(
         folder / "lda.html",
         ldavis_html(
-            lda.topic_term_, lda.doc_topic_, [max(1, len(t)) for t in corpus.tokens],
+            lda.topic_term_, lda.doc_topic_[with_tokens], [len(corpus.tokens[i]) for i in with_tokens],
             list(lda.vocabulary_), lda.term_frequency_, title=f"policytopics: {config.name}",
         ),
     )

@@ -1,0 +1,1 @@
+"""Models fitted on the unit tokens: topic models and clustering."""
