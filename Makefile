@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CONFIG ?= configs/default.yaml
 
-.PHONY: install run clean-corpus test bench lock clean
+.PHONY: install run clean-corpus test bench verify lock clean
 
 install: $(STAMP)
 
@@ -24,6 +24,10 @@ clean-corpus: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Re-run the default config and fail on any difference from the committed results/default.
+verify: $(STAMP)
+	$(BIN)/python scripts/verify_results.py configs/default.yaml results/default
 
 # Benchmarks write benchmarks/results/*.csv and *.md (not part of the test suite).
 bench: $(STAMP)
