@@ -9,7 +9,6 @@ rows of every table the run folder gets (``*_rows`` functions), so writing stays
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -62,16 +61,6 @@ class ModelResults:
         return [*self.codebook.ids, UNASSIGNED]
 
 
-def _make_lda(config_json: dict[str, Any], seed_keywords: Mapping[str, Sequence[str]] | None, num_topics: int, seed: int) -> Any:
-    """A fresh LdaTopicModel for the sweep (module level, so worker processes can pickle it)."""
-    from policytopics.config import FeaturesConfig, LdaConfig
-    from policytopics.models.lda import LdaTopicModel
-
-    lda = LdaConfig.model_validate({**config_json["lda"], "num_topics": num_topics})
-    features = FeaturesConfig.model_validate(config_json["features"])
-    return LdaTopicModel.from_config(lda, features, seed, seed_keywords)
-
-
 def _check_corpus(config: Config, token_lists: Sequence[Sequence[str]], n_themes: int) -> None:
     if not any(token_lists):
         raise PolicytopicsError(
@@ -119,7 +108,7 @@ def fit_models(
     """
     from policytopics.evaluate import coherence, sweep
     from policytopics.models.cluster import TfidfKMeans, agreement
-    from policytopics.models.lda import LdaTopicModel, map_topics_to_themes
+    from policytopics.models.lda import LdaTopicModel, factory_from_config, map_topics_to_themes
 
     codebook = load_codebook(config.themes.codebook, config.themes.ids)
     _check_corpus(config, token_lists, len(codebook.themes))
@@ -166,8 +155,11 @@ def fit_models(
     from policytopics.tokenize import resolve_workers
 
     seeds = [config.seed + offset for offset in range(config.selection.stability_seeds + 1)]
-    factory = functools.partial(_make_lda, config.model_dump(mode="json"), seed_keywords)
-    selection = sweep(list(token_lists), list(config.selection.num_topics), seeds, factory, resolve_workers(config.selection.workers))
+    factory = factory_from_config(config.lda, config.features, seed_keywords)
+    selection = sweep(
+        list(token_lists), list(config.selection.num_topics), seeds, factory,
+        resolve_workers(config.selection.workers), topn=config.lda.top_n,
+    )
     logger.info(
         "models: %s LDA with %d topics, %d clusters (ARI with LDA themes %.3f), %d sweep fits",
         config.lda.method, lda.topic_term_.shape[0], clusters.k_, ari, len(selection),

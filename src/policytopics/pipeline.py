@@ -354,11 +354,11 @@ def _write_model_outputs(folder: Path, config: Config, units: list[Unit], result
     selection_columns = list(results.selection[0])
     artifacts.write_csv(folder / "model_selection.csv", results.selection, selection_columns)
     stability = [
-        {"num_topics": row["num_topics"], "seed": row["seed"], "mean_jaccard": row["mean_jaccard"]}
+        {"num_topics": row["num_topics"], "seed": row["seed"], "jaccard": row["jaccard"]}
         for row in results.selection
-        if row.get("mean_jaccard") is not None
+        if row.get("jaccard") is not None
     ]
-    artifacts.write_csv(folder / "stability.csv", stability, ("num_topics", "seed", "mean_jaccard"))
+    artifacts.write_csv(folder / "stability.csv", stability, ("num_topics", "seed", "jaccard"))
     artifacts.write_json(folder / "summary.json", {
         "method": config.lda.method,
         "num_topics": int(lda.topic_term_.shape[0]),

@@ -1,0 +1,312 @@
+"""LdaTopicModel: determinism, guided seeding, theme mapping, term orderings, persistence.
+
+The planted corpus (tests/data/models/planted_themes.jsonl, written by make_planted.py) has
+four themes whose words are known, half of every unit background words and 15 % noise from
+other themes; the keywords of each theme are three of its mid-frequency words.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gensim.models import LdaModel
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from policytopics.config import FeaturesConfig, LdaConfig
+from policytopics.features import to_bow
+from policytopics.models.lda import (
+    UNASSIGNED,
+    LdaTopicModel,
+    factory_from_config,
+    frex_scores,
+    map_topics_to_themes,
+)
+
+DATA = Path(__file__).parent / "data" / "models"
+
+# The provisional codebook keywords (theme -> keywords), as the project lists them.
+CODEBOOK = {
+    "investment": ["招商引资", "招商", "项目建设", "投资", "招大引强", "项目落地", "到位资金", "签约"],
+    "livelihood": ["民生", "就业", "教育", "医疗", "社会保障", "安置房", "群众", "民生工程"],
+    "planning": ["规划", "土地", "基础设施", "路网", "征地拆迁", "城市", "道路", "空间"],
+    "cadre": ["干部", "干部队伍建设", "作风建设", "党风廉政建设", "领导班子", "党建", "廉政", "四风"],
+    "industry": ["产业", "科技", "创新", "人才", "高新技术", "企业"],
+    "environment": ["环保", "生态", "环境保护", "节能减排", "污染", "绿化"],
+    "reform": ["改革", "体制", "机制", "营商环境", "放管服", "审批"],
+    "economy": ["经济", "财政收入", "地区生产总值", "固定资产投资", "工业增加值", "增长"],
+}
+
+
+@pytest.fixture(scope="module")
+def planted():
+    rows = [json.loads(line) for line in (DATA / "planted_themes.jsonl").read_text(encoding="utf-8").splitlines()]
+    keywords = json.loads((DATA / "planted_keywords.json").read_text(encoding="utf-8"))
+    return [row["tokens"] for row in rows], np.array([row["label"] for row in rows]), keywords
+
+
+@pytest.fixture(scope="module")
+def guided(planted):
+    tokens, _, keywords = planted
+    return LdaTopicModel(6, seed_keywords=keywords, passes=10, random_state=0).fit(tokens)
+
+
+@pytest.fixture(scope="module")
+def seed_tokens(seed_run):
+    return [seed_run.tokens[unit_id] for unit_id in sorted(seed_run.tokens)]
+
+
+def theme_accuracy(doc_topic, labels, num_themes):
+    """Share of units whose largest theme topic (0..T-1) is their planted theme."""
+    return float(np.mean(doc_topic[:, :num_themes].argmax(axis=1) == labels))
+
+
+# ---------------------------------------------------------------- fitted attributes
+def test_fitted_attributes_are_consistent(guided, planted):
+    tokens, _, keywords = planted
+    K, V = 6, len(guided.vocabulary_)
+    assert guided.topic_term_.shape == (K, V) and guided.doc_topic_.shape == (len(tokens), K)
+    assert np.allclose(guided.topic_term_.sum(axis=1), 1.0)
+    assert np.allclose(guided.doc_topic_.sum(axis=1), 1.0)
+    assert guided.vocabulary_ == sorted(guided.vocabulary_)
+    assert guided.term_frequency_.sum() == sum(count for bow in to_bow(guided.dictionary_, tokens) for _, count in bow)
+    assert guided.topic_theme_ == ["theme0", "theme1", "theme2", "theme3", None, None]
+    assert guided.seed_keywords_used_ == keywords
+    assert guided.seed_keywords_missing_ == {theme: [] for theme in keywords}
+    assert guided.model_.num_topics == K
+    # expected counts hold the data only: they add up to the corpus
+    assert np.isclose(guided.topic_term_counts_.sum(), guided.term_frequency_.sum())
+
+
+def test_init_only_stores_settings_and_fit_returns_self(planted):
+    tokens, _, keywords = planted
+    model = LdaTopicModel(5, seed_keywords=keywords, passes=2)
+    assert not [name for name in vars(model) if name.endswith("_")]
+    assert clone(model).get_params() == model.get_params()
+    with pytest.raises(NotFittedError):
+        model.transform(tokens[:2])
+    assert model.fit(tokens) is model
+
+
+# ---------------------------------------------------------------- determinism
+@pytest.mark.parametrize("guided_mode", [True, False])
+def test_same_seed_same_bytes_other_seed_other_topics(planted, guided_mode):
+    tokens, _, keywords = planted
+    params = {"seed_keywords": keywords if guided_mode else None, "passes": 3}
+    a = LdaTopicModel(6, random_state=11, **params).fit(tokens)
+    b = LdaTopicModel(6, random_state=11, **params).fit(tokens)
+    c = LdaTopicModel(6, random_state=12, **params).fit(tokens)
+    assert np.array_equal(a.topic_term_, b.topic_term_)
+    assert np.array_equal(a.doc_topic_, b.doc_topic_)
+    assert np.array_equal(a.topic_term_counts_, b.topic_term_counts_)
+    assert not np.array_equal(a.topic_term_, c.topic_term_)
+    assert not np.array_equal(a.doc_topic_, c.doc_topic_)
+
+
+def test_transform_is_deterministic_and_independent_of_batching(guided, planted):
+    tokens = planted[0]
+    batch = guided.transform(tokens[:20])
+    assert np.array_equal(batch, guided.doc_topic_[:20])
+    assert np.array_equal(guided.transform(tokens[7:8]), batch[7:8])
+    assert np.array_equal(guided.transform(tokens[:20]), batch)  # no hidden random state moves
+    empty = guided.transform([[], ["not-in-vocabulary"]])
+    alpha = np.asarray(guided.model_.alpha)
+    assert np.allclose(empty, alpha / alpha.sum())
+
+
+# ---------------------------------------------------------------- guided seeding
+def test_guided_topics_recover_planted_themes_where_a_naive_prior_does_not(planted):
+    tokens, labels, keywords = planted
+    guided_scores, naive_scores = [], []
+    for seed in (0, 1, 2):
+        model = LdaTopicModel(6, seed_keywords=keywords, passes=10, random_state=seed).fit(tokens)
+        guided_scores.append(theme_accuracy(model.doc_topic_, labels, 4))
+        # the usual recipe: gensim as is, eta = 1 on each theme's keywords in its topic
+        eta = np.full((6, len(model.vocabulary_)), 0.01)
+        for topic, words in enumerate(keywords.values()):
+            eta[topic, [model.dictionary_.token2id[w] for w in words]] = 1.0
+        bows = to_bow(model.dictionary_, tokens)
+        naive = LdaModel(bows, id2word=model.dictionary_, num_topics=6, eta=eta, passes=10, chunksize=len(bows),
+                         eval_every=None, random_state=seed, dtype=np.float64)
+        naive_scores.append(theme_accuracy(naive.inference(bows)[0], labels, 4))
+    assert min(guided_scores) >= 0.9, guided_scores
+    assert np.mean(naive_scores) < 0.6, naive_scores
+
+
+def test_guided_theme_topics_hold_their_theme_words(guided):
+    counts = guided.topic_term_counts_
+    for theme in range(4):
+        ids = [i for i, term in enumerate(guided.vocabulary_) if term.startswith(f"t{theme}w")]
+        # most of the theme's (mostly non-keyword) word mass sits in its topic
+        assert counts[theme, ids].sum() / counts[:, ids].sum() > 0.6
+        top = [term for term, _ in guided.top_terms(10)[theme]]
+        assert sum(term.startswith(f"t{theme}w") for term in top) >= 5, top
+        assert not [term for term in top if term.startswith("t") and not term.startswith(f"t{theme}w")], top
+
+
+def test_keywords_stay_in_their_theme_topic(guided):
+    counts = guided.topic_term_counts_
+    for topic, words in enumerate(guided.seed_keywords_used_.values()):
+        ids = [guided.dictionary_.token2id[w] for w in words]
+        assert np.all(counts[topic, ids] / counts[:, ids].sum(axis=0) > 0.99)
+
+
+def test_codebook_keywords_rank_high_in_their_topics_on_the_seed_speeches(seed_tokens):
+    model = LdaTopicModel(10, seed_keywords=CODEBOOK, passes=10, random_state=20240601).fit(seed_tokens)
+    assert model.topic_theme_ == list(CODEBOOK) + [None, None]
+    assert "签约" in model.seed_keywords_missing_["investment"]  # not in the seed speeches
+    counts = model.topic_term_counts_  # data only: the prior does not count
+    for topic, (theme, words) in enumerate(model.seed_keywords_used_.items()):
+        ids = [model.dictionary_.token2id[w] for w in words]
+        ranks = sorted(int((counts[topic] > counts[topic, i]).sum()) + 1 for i in ids)
+        most_frequent = max(ids, key=lambda i: model.term_frequency_[i])
+        assert int((counts[topic] > counts[topic, most_frequent]).sum()) + 1 <= 3, theme
+        assert np.median(ranks) <= 25, (theme, ranks)
+        top = [term for term, _ in model.top_terms(10)[topic]]
+        assert len(set(top) & set(words)) >= 2, (theme, top)
+
+
+def test_more_themes_than_topics_is_an_error_naming_both(planted):
+    tokens, _, keywords = planted
+    with pytest.raises(ValueError, match=r"num_topics=3 .*number of themes \(4"):
+        LdaTopicModel(3, seed_keywords=keywords).fit(tokens)
+
+
+@pytest.mark.parametrize("bad", [{"a": "招商 项目"}, {"a": ["招商", 3]}, {}, [("a", ["招商"])]])
+def test_malformed_keywords_are_rejected(planted, bad):
+    with pytest.raises(ValueError):
+        LdaTopicModel(4, seed_keywords=bad, passes=1).fit(planted[0])
+
+
+def test_missing_keywords_are_reported(planted):
+    tokens, _, keywords = planted
+    model = LdaTopicModel(5, seed_keywords={**keywords, "theme3": ["t3w02", "absent"]}, passes=2).fit(tokens)
+    assert model.seed_keywords_used_["theme3"] == ["t3w02"]
+    assert model.seed_keywords_missing_["theme3"] == ["absent"]
+
+
+# ---------------------------------------------------------------- mapped
+def test_mapping_clear_and_unclear_topics():
+    vocabulary = ["招商", "投资", "干部", "党建", "开发区"]
+    keywords = {"investment": ["招商", "投资"], "cadre": ["干部", "党建"]}
+    phi = np.array([
+        [0.30, 0.25, 0.05, 0.00, 0.40],  # investment 0.55 vs cadre 0.05: clear
+        [0.02, 0.00, 0.30, 0.30, 0.38],  # cadre: clear
+        [0.10, 0.10, 0.10, 0.06, 0.64],  # 0.20 vs 0.16: below the margin
+        [0.005, 0.005, 0.0, 0.0, 0.99],  # 0.01: below min_weight
+        [0.10, 0.10, 0.10, 0.10, 0.60],  # a tie is never a winner
+    ])
+    assert map_topics_to_themes(phi, vocabulary, keywords, min_weight=0.02, margin=1.5) == [
+        "investment", "cadre", UNASSIGNED, UNASSIGNED, UNASSIGNED]
+    # a lower margin lets the third topic through; a tie still is not
+    assert map_topics_to_themes(phi, vocabulary, keywords, min_weight=0.02, margin=1.0)[2:] == [
+        "investment", UNASSIGNED, UNASSIGNED]
+    with pytest.raises(ValueError, match="shape"):
+        map_topics_to_themes(phi, vocabulary[:3], keywords, 0.02, 1.5)
+
+
+def test_mapped_plain_lda_topics_find_the_planted_themes(planted):
+    tokens, labels, keywords = planted
+    model = LdaTopicModel(4, passes=10, random_state=4).fit(tokens)
+    assert model.topic_theme_ == [None] * 4 and model.seed_keywords_used_ == {}
+    themes = map_topics_to_themes(model.topic_term_, model.vocabulary_, keywords, 0.02, 1.5)
+    assert sorted(themes) == sorted(keywords)
+    # each topic is mapped to the planted theme of the units it dominates
+    dominant = model.doc_topic_.argmax(axis=1)
+    for topic, theme in enumerate(themes):
+        majority = np.bincount(labels[dominant == topic], minlength=4).argmax()
+        assert theme == f"theme{majority}"
+
+
+# ---------------------------------------------------------------- term orderings
+def test_relevance_and_frex_push_shared_background_terms_down(planted):
+    tokens = planted[0]
+    model = LdaTopicModel(4, passes=10, random_state=4, no_above=1.0).fit(tokens)
+
+    def background_share(lists):
+        terms = [term for topic in lists for term, _ in topic]
+        return sum(term.startswith("bg") for term in terms) / len(terms)
+
+    by_probability = model.top_terms(10)
+    assert background_share(by_probability) >= 0.3  # frequent everywhere: on top by probability
+    assert background_share(model.top_terms(10, by="relevance", lambda_=0.3)) < background_share(by_probability) / 2
+    assert background_share(model.top_terms(10, by="frex")) < background_share(by_probability) / 2
+    # lambda = 1 is the probability ordering; scores are returned with the terms
+    assert [[t for t, _ in topic] for topic in model.top_terms(10, by="relevance", lambda_=1.0)] == [
+        [t for t, _ in topic] for topic in by_probability]
+    assert all(s1 >= s2 for topic in by_probability for (_, s1), (_, s2) in zip(topic, topic[1:]))
+    with pytest.raises(ValueError, match="by must be"):
+        model.top_terms(by="lift")
+
+
+def test_frex_is_the_harmonic_mean_of_frequency_and_exclusivity_ranks():
+    phi = np.array([[0.4, 0.3, 0.2, 0.1], [0.4, 0.05, 0.15, 0.4]])
+    # topic 0: frequency ECDF (1, .75, .5, .25); exclusivity .5, .857, .571, .2 -> ECDF (.5, 1, .75, .25)
+    expected = 1 / (0.5 / np.array([0.5, 1, 0.75, 0.25]) + 0.5 / np.array([1, 0.75, 0.5, 0.25]))
+    assert np.allclose(frex_scores(phi)[0], expected)
+
+
+# ---------------------------------------------------------------- persistence and config
+def test_save_load_round_trip(guided, planted, tmp_path):
+    tokens = planted[0]
+    folder = guided.save(tmp_path / "lda")
+    loaded = LdaTopicModel.load(folder)
+    assert loaded.get_params() == guided.get_params()
+    assert np.array_equal(loaded.transform(tokens), guided.transform(tokens))
+    assert np.array_equal(loaded.topic_term_, guided.topic_term_)
+    assert np.array_equal(loaded.doc_topic_, guided.doc_topic_)
+    assert np.array_equal(loaded.topic_term_counts_, guided.topic_term_counts_)
+    assert loaded.vocabulary_ == guided.vocabulary_
+    assert loaded.topic_theme_ == guided.topic_theme_
+    assert loaded.seed_keywords_used_ == guided.seed_keywords_used_
+    assert loaded.top_terms(5, by="frex") == guided.top_terms(5, by="frex")
+    settings = json.loads((folder / "settings.json").read_text(encoding="utf-8"))
+    assert settings["params"]["random_state"] == 0
+
+
+def test_saved_files_are_byte_identical_across_processes_and_folders(tmp_path):
+    # no dates or paths in gensim's pickles, nothing ordered by Python's (per-process) hash seed
+    code = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from policytopics.models.lda import LdaTopicModel\n"
+        "data = Path(sys.argv[1])\n"
+        "rows = [json.loads(line) for line in (data / 'planted_themes.jsonl').read_text().splitlines()][:80]\n"
+        "keywords = json.loads((data / 'planted_keywords.json').read_text())\n"
+        "model = LdaTopicModel(5, seed_keywords=keywords, passes=2, random_state=3)\n"
+        "model.fit([row['tokens'] for row in rows]).save(sys.argv[2])\n"
+    )
+    folders = []
+    for hash_seed in ("1", "2"):
+        folder = tmp_path / f"hash{hash_seed}"
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run([sys.executable, "-c", code, str(DATA), str(folder)], env=env, check=True, capture_output=True)
+        folders.append(folder)
+    files = sorted(path.name for path in folders[0].iterdir())
+    assert "lda.gensim" in files and "dictionary.gensim" in files
+    assert files == sorted(path.name for path in folders[1].iterdir())
+    for name in files:
+        assert (folders[0] / name).read_bytes() == (folders[1] / name).read_bytes(), name
+
+
+def test_from_config_takes_every_setting():
+    lda = LdaConfig(method="guided", num_topics=9, alpha=0.2, eta=0.05, seed_weight=2.0, passes=7,
+                    iterations=50, chunksize=300)
+    features = FeaturesConfig(no_below=3, no_above=0.4, keep_n=500)
+    model = LdaTopicModel.from_config(lda, features, seed=42, seed_keywords=CODEBOOK)
+    assert model.get_params() == {
+        "num_topics": 9, "seed_keywords": CODEBOOK, "alpha": 0.2, "eta": 0.05, "seed_weight": 2.0, "passes": 7,
+        "iterations": 50, "chunksize": 300, "no_below": 3, "no_above": 0.4, "keep_n": 500, "random_state": 42,
+    }
+    with pytest.raises(ValueError, match="guided"):
+        LdaTopicModel.from_config(lda, features, seed=42)
+    mapped = LdaTopicModel.from_config(LdaConfig(method="mapped"), features, seed=1, seed_keywords=CODEBOOK)
+    assert mapped.seed_keywords is None
+    factory = factory_from_config(lda, features, CODEBOOK)
+    assert factory(10, 5).get_params() == {**model.get_params(), "num_topics": 10, "random_state": 5}
