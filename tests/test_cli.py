@@ -26,8 +26,8 @@ def assert_one_line_error(completed, *fragments):
 
 def test_unknown_key(tmp_path):
     config = tmp_path / "c.yaml"
-    config.write_text("lda:\n  num_topics: 12\n", encoding="utf-8")
-    assert_one_line_error(run_cli("run", config), "unknown key 'lda'", str(config))
+    config.write_text("lda:\n  num_topic: 12\n", encoding="utf-8")
+    assert_one_line_error(run_cli("run", config), "unknown key 'lda.num_topic'", str(config))
 
 
 def test_wrong_type(tmp_path):

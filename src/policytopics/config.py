@@ -226,8 +226,8 @@ class ThemesConfig(_Section):
         0.3,
         ge=0.0,
         le=1.0,
-        description="A unit's or document's dominant theme needs at least this share; "
-        "otherwise it is 'unassigned'.",
+        description="A unit's dominant theme needs at least this share, otherwise the unit is "
+        "'unassigned'. A document's dominant theme is its top-ranked theme.",
     )
 
 

@@ -137,7 +137,9 @@ def fit_models(
     lengths = [unit.n_chars for unit in units]
     doc_of_unit = [unit.doc_id for unit in units]
     doc_shares = document_theme_shares(unit_shares, doc_of_unit, lengths, doc_ids)
-    doc_themes = dominant_themes(np.nan_to_num(doc_shares), ids, config.themes.min_share)
+    # A speech mixes themes by nature: its dominant theme is simply its top-ranked one
+    # (min_share applies to units, which carry one point each).
+    doc_themes = [theme_ranking(shares, ids)[0] for shares in np.nan_to_num(doc_shares)]
     doc_topic = document_theme_shares(lda.doc_topic_, doc_of_unit, lengths, doc_ids)
     scores = coherence(lda, list(token_lists), topn=config.lda.top_n)
 
