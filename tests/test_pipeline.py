@@ -244,3 +244,22 @@ def test_first_speech_emphasises_projects_livelihood_planning_and_cadres(seed_ru
 
     top = theme_ranking(seed_run.models.doc_shares[ranking], seed_run.models.codebook.ids)[:4]
     assert set(top) == {"investment", "livelihood", "planning", "cadre"}
+
+
+def test_committed_default_results_are_current(seed_run):
+    # results/default is published; `make verify` re-runs it. Here the session's fresh run of
+    # the default config (written elsewhere) must match every committed file byte for byte.
+    from conftest import REPO_ROOT
+
+    committed = REPO_ROOT / "results" / "default"
+    compared = 0
+    for path in sorted(committed.rglob("*")):
+        relative = path.relative_to(committed).as_posix()
+        if path.is_file() and relative not in ("timings.json", "manifest.json", "config.resolved.yaml"):
+            assert (seed_run.run_dir / relative).read_bytes() == path.read_bytes(), relative
+            compared += 1
+    assert compared >= 20
+    recorded = json.loads((committed / "manifest.json").read_text(encoding="utf-8"))["artifacts"]
+    fresh = json.loads((seed_run.run_dir / "manifest.json").read_text(encoding="utf-8"))["artifacts"]
+    assert {k: v for k, v in recorded.items() if k != "config.resolved.yaml"} == {
+        k: v for k, v in fresh.items() if k != "config.resolved.yaml"}
