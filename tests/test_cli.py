@@ -82,3 +82,22 @@ def test_tokens_command_explains_each_word(tmp_path):
     assert any(line.startswith("同志 ") and "dropped: stopword" in line for line in lines)
     assert any(line.startswith("们 ") and "dropped: short" in line for line in lines)
     assert lines[-1].startswith("tokens: ") and "招大引强" in lines[-1].split()
+
+
+def test_model_config_errors(tmp_path):
+    common = ["--set", f"corpus.path={SEEDS}", "--set", f"output.results_dir={tmp_path}", "--set", f"cache.dir={tmp_path / 'c'}"]
+    assert_one_line_error(run_cli("run", DEFAULT_CONFIG, "--set", "lda.num_topics=1", *common), "lda.num_topics")
+    assert_one_line_error(run_cli("run", DEFAULT_CONFIG, "--set", "themes.ids=[investment, tourism]", *common),
+                          "themes.ids: tourism not in the codebook")
+    assert_one_line_error(run_cli("run", DEFAULT_CONFIG, "--set", "lda.num_topics=5", *common),
+                          "lda.num_topics: 5 is fewer than the 8 themes")
+    assert not (tmp_path / "default").exists()
+
+
+def test_empty_corpus_after_cleaning(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "greeting.txt").write_text("同志们：\n谢谢大家！我们一定努力。\n", encoding="utf-8")
+    completed = run_cli("run", DEFAULT_CONFIG, "--set", f"corpus.path={corpus}", "--set", f"output.results_dir={tmp_path}",
+                        "--set", f"cache.dir={tmp_path / 'c'}")
+    assert_one_line_error(completed, "empty corpus after cleaning")
