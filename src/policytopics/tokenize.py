@@ -33,7 +33,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -195,14 +195,6 @@ class Tokenizer:
         return frozenset(word.lower() for word in words)
 
     @cached_property
-    def resource_hashes(self) -> dict[str, str]:
-        """SHA-256 of every dictionary and stopword file, keyed by path as configured."""
-        return {
-            _display_path(path): _file_sha256(path)
-            for path in [*self.dictionary_files, *self.stopword_files]
-        }
-
-    @cached_property
     def fingerprint(self) -> str:
         """Hash of everything that affects tokens; part of every cache key."""
         settings = self.config.model_dump(mode="json", exclude={"workers", "phrases"})
@@ -327,13 +319,6 @@ def _build_pos_tokenizer(entries: tuple[DictionaryEntry, ...], cache_dir: str) -
     return jieba.posseg.POSTokenizer(base)
 
 
-def _display_path(path: Path) -> str:
-    try:
-        return f"policytopics/resources/{path.relative_to(RESOURCES).as_posix()}"
-    except ValueError:
-        return str(path)
-
-
 def _version(package: str) -> str:
     try:
         return importlib_metadata.version(package)
@@ -419,7 +404,6 @@ class TokenizedCorpus:
     cache_hits: int = 0
     tokenised: int = 0
     phrases: Any = None
-    stats: dict[str, Any] = field(default_factory=dict)
 
 
 _WORKER_TOKENIZER: Tokenizer | None = None
