@@ -61,12 +61,15 @@ class ModelResults:
         return [*self.codebook.ids, UNASSIGNED]
 
 
-def _check_corpus(config: Config, token_lists: Sequence[Sequence[str]], n_themes: int) -> None:
-    if not any(token_lists):
-        raise PolicytopicsError(
-            f"empty corpus after cleaning: none of the {len(token_lists)} units of "
-            f"{config.corpus.path} has a token left to model"
-        )
+def check_model_config(config: Config) -> Codebook:
+    """Load the codebook and check the model settings against it, before any heavy stage.
+
+    Raises ``CodebookError`` or ``ConfigError`` naming the key: a theme id the codebook
+    lacks, or a guided model with fewer topics than themes (in ``lda.num_topics`` or any K
+    of ``selection.num_topics``).
+    """
+    codebook = load_codebook(config.themes.codebook, config.themes.ids)
+    n_themes = len(codebook.themes)
     if config.lda.method == "guided" and config.lda.num_topics < n_themes:
         raise ConfigError(
             f"lda.num_topics: {config.lda.num_topics} is fewer than the {n_themes} themes a "
@@ -78,6 +81,7 @@ def _check_corpus(config: Config, token_lists: Sequence[Sequence[str]], n_themes
             f"selection.num_topics: {too_small or config.selection.num_topics} — every K must be "
             f"at least 2 and, for a guided model, at least the {n_themes} themes"
         )
+    return codebook
 
 
 def fit_models(
@@ -86,6 +90,7 @@ def fit_models(
     documents: Sequence[Document],
     token_lists: Sequence[Sequence[str]],
     tokenize: Any,
+    codebook: Codebook | None = None,
 ) -> ModelResults:
     """Fit LDA and the clusters, assign themes, and run the model-selection sweep.
 
@@ -100,6 +105,8 @@ def fit_models(
         The tokens of each unit.
     tokenize : callable
         ``str -> list[str]``, used to check the codebook keywords.
+    codebook : Codebook, optional
+        The result of :func:`check_model_config` (called here when omitted).
 
     Examples
     --------
@@ -110,8 +117,13 @@ def fit_models(
     from policytopics.models.cluster import TfidfKMeans, agreement
     from policytopics.models.lda import LdaTopicModel, factory_from_config, map_topics_to_themes
 
-    codebook = load_codebook(config.themes.codebook, config.themes.ids)
-    _check_corpus(config, token_lists, len(codebook.themes))
+    if codebook is None:
+        codebook = check_model_config(config)
+    if not any(token_lists):
+        raise PolicytopicsError(
+            f"empty corpus after cleaning: none of the {len(token_lists)} units of "
+            f"{config.corpus.path} has a token left to model"
+        )
     vocabulary = {token for tokens in token_lists for token in tokens}
     keyword_check = check_keywords(codebook, tokenize, vocabulary)
     for keyword, tokens in sorted(keyword_check.split.items()):
@@ -227,7 +239,7 @@ def topics_rows(results: ModelResults, config: Config) -> list[dict[str, Any]]:
         rows.append({
             "topic": k,
             "theme": theme,
-            "seeded": bool(getattr(lda, "topic_theme_", [None] * (k + 1))[k]),
+            "seeded": lda.topic_theme_[k] is not None,
             "share": float(shares[k]),
             "top_terms": " ".join(term for term, _ in by_probability[k]),
             "relevance_terms": " ".join(term for term, _ in by_relevance[k]),

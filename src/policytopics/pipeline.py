@@ -412,6 +412,11 @@ def _execute(config: Config, stages: tuple[str, ...]) -> RunResult:
     timings: dict[str, float] = {}
     run_dir = Path(config.output.results_dir) / config.name
     logger.info("run '%s': reading %s", config.name, config.corpus.path)
+    codebook = None
+    if "model" in stages:  # fail on a bad codebook or model setting before the slow stages
+        from policytopics.modelling import check_model_config
+
+        codebook = check_model_config(config)
     cleaned, documents, units, skipped = prepare_corpus(config, timings)
     tokenizer = corpus = models = None
     if "tokenize" in stages:
@@ -420,7 +425,7 @@ def _execute(config: Config, stages: tuple[str, ...]) -> RunResult:
         from policytopics.modelling import fit_models
 
         with _timed(timings, "model"):
-            models = fit_models(config, units, documents, corpus.tokens, tokenizer.tokenize)
+            models = fit_models(config, units, documents, corpus.tokens, tokenizer.tokenize, codebook)
     resolved_yaml = config.to_yaml()
     with _timed(timings, "artifacts"), artifacts.atomic_run_folder(run_dir) as staging:
         artifacts.write_text(staging / "config.resolved.yaml", resolved_yaml)
