@@ -101,3 +101,18 @@ def test_empty_corpus_after_cleaning(tmp_path):
     completed = run_cli("run", DEFAULT_CONFIG, "--set", f"corpus.path={corpus}", "--set", f"output.results_dir={tmp_path}",
                         "--set", f"cache.dir={tmp_path / 'c'}")
     assert_one_line_error(completed, "empty corpus after cleaning")
+
+
+def test_validate_prints_the_run_the_model_alone_and_the_keyword_count(tmp_path):
+    # Light settings keep this quick; the accuracy itself is tested on the default run.
+    completed = run_cli(
+        "validate", DEFAULT_CONFIG, REPO_ROOT / "tests/data/labels/seed_units.csv", "-q",
+        "--set", f"output.results_dir={tmp_path}", "--set", f"cache.dir={tmp_path / 'cache'}",
+        "--set", "lda.passes=2", "--set", "selection.num_topics=[8]", "--set", "selection.stability_seeds=0",
+    )
+    assert completed.returncode == 0, completed.stderr
+    titles = [line for line in completed.stdout.splitlines() if "labelled units matched" in line]
+    assert len(titles) == 3, completed.stdout
+    assert "with keyword evidence" in titles[0] and "alone" in titles[1] and "keyword count" in titles[2]
+    assert all("119 of 119" in title for title in titles)
+    assert completed.stdout.count("Cohen's kappa") == 3

@@ -9,6 +9,7 @@ from policytopics.themes import (
     UNASSIGNED,
     CodebookError,
     check_keywords,
+    combine_theme_shares,
     document_theme_shares,
     dominant_themes,
     keyword_theme_shares,
@@ -107,3 +108,16 @@ def test_keyword_count_baseline():
     shares = keyword_theme_shares([["招商引资", "安置房", "安置房"], ["会议"]], {"investment": ["招商引资"], "livelihood": ["安置房"]})
     assert shares[0].tolist() == pytest.approx([1 / 3, 2 / 3, 0.0])
     assert shares[1].tolist() == [0.0, 0.0, 1.0]
+
+
+def test_keyword_evidence_is_averaged_in_only_where_a_keyword_occurs():
+    model = np.array([[0.1, 0.6, 0.3], [0.2, 0.2, 0.6]])
+    keywords = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])  # second unit: no keyword hit
+    combined = combine_theme_shares(model, keywords, 0.5)
+    assert combined[0].tolist() == pytest.approx([0.55, 0.3, 0.15])
+    assert combined[1].tolist() == pytest.approx(model[1].tolist())
+    assert combined.sum(axis=1) == pytest.approx([1.0, 1.0])
+    assert combine_theme_shares(model, keywords, 0.0).tolist() == model.tolist()
+    assert combine_theme_shares(model, keywords, 1.0)[0].tolist() == [1.0, 0.0, 0.0]
+    with pytest.raises(ValueError, match="keyword_weight"):
+        combine_theme_shares(model, keywords, 1.5)

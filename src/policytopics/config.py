@@ -229,6 +229,16 @@ class ThemesConfig(_Section):
         description="A unit's dominant theme needs at least this share, otherwise the unit is "
         "'unassigned'. A document's dominant theme is its top-ranked theme.",
     )
+    keyword_weight: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="Weight of the keyword evidence in a unit's theme shares: shares = "
+        "keyword_weight * (each theme's share of the unit's keyword hits) + (1 - keyword_weight) "
+        "* (the topic model's theme shares). Units without a keyword hit take the topic "
+        "model's shares alone. 0 = topic model only; 1 = plain keyword count wherever a "
+        "keyword occurs. See docs/methods.md.",
+    )
 
 
 class FeaturesConfig(_Section):
@@ -268,9 +278,10 @@ class LdaConfig(_Section):
     )
     passes: int = Field(20, ge=1, description="Passes over the corpus.")
     iterations: int = Field(400, ge=1, description="Maximum E-step iterations per document.")
-    chunksize: int = Field(
-        2000, ge=1, description="Documents per update; a chunk as large as the corpus makes "
-        "every update a full-batch one."
+    chunksize: int | None = Field(
+        None, ge=1, description="Units per variational update (gensim chunksize); null = all "
+        "units in one chunk, so every update is full-batch, which the guided start relies on "
+        "(see docs/methods.md). A smaller chunk gives online updates (Hoffman et al. 2010)."
     )
     top_n: int = Field(10, ge=3, description="Terms listed per topic and used for coherence.")
     relevance_lambda: float = Field(

@@ -24,8 +24,10 @@ from policytopics.themes import (
     Codebook,
     KeywordCheck,
     check_keywords,
+    combine_theme_shares,
     document_theme_shares,
     dominant_themes,
+    keyword_theme_shares,
     load_codebook,
     theme_ranking,
     topic_theme_shares,
@@ -42,6 +44,8 @@ class ModelResults:
     keyword_check: KeywordCheck
     lda: Any
     topic_themes: list[str]
+    topic_unit_shares: np.ndarray
+    keyword_unit_shares: np.ndarray
     unit_shares: np.ndarray
     unit_themes: list[str]
     doc_ids: list[str]
@@ -141,7 +145,9 @@ def fit_models(
             lda.topic_term_, lda.vocabulary_, keyword_check.usable, config.lda.map_min_weight, config.lda.map_margin
         )
     ids = codebook.ids
-    unit_shares = topic_theme_shares(lda.doc_topic_, [t if t != UNASSIGNED else None for t in topic_themes], ids)
+    topic_unit_shares = topic_theme_shares(lda.doc_topic_, [t if t != UNASSIGNED else None for t in topic_themes], ids)
+    keyword_unit_shares = keyword_theme_shares(token_lists, {theme: keyword_check.usable[theme] for theme in ids})
+    unit_shares = combine_theme_shares(topic_unit_shares, keyword_unit_shares, config.themes.keyword_weight)
     unit_themes = dominant_themes(unit_shares, ids, config.themes.min_share)
 
     kept = [doc for doc in documents if not doc.duplicate_of]
@@ -179,7 +185,7 @@ def fit_models(
         config.lda.method, lda.topic_term_.shape[0], clusters.k_, ari, len(selection),
     )
     return ModelResults(
-        codebook, keyword_check, lda, topic_themes, unit_shares, unit_themes, doc_ids, doc_shares,
+        codebook, keyword_check, lda, topic_themes, topic_unit_shares, keyword_unit_shares, unit_shares, unit_themes, doc_ids, doc_shares,
         doc_themes, doc_topic, scores, clusters, cluster_themes, ari, table, selection,
     )
 

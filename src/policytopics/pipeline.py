@@ -15,15 +15,19 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from policytopics import artifacts
 from policytopics.config import Config, load_config
+from policytopics.errors import PolicytopicsError
 from policytopics.records import CleanedText, Document, SkippedSource, Unit
+
+if TYPE_CHECKING:
+    from policytopics.validation import ValidationReport
 
 logger = logging.getLogger("policytopics")
 
@@ -383,29 +387,60 @@ def _write_model_outputs(folder: Path, config: Config, units: list[Unit], result
 
 
 def validate_run(config: Config, labels_path: str | Path) -> str:
-    """Run ``config`` and compare its unit themes (and the plain keyword count's) with hand labels.
+    """Run ``config`` and compare its unit themes with hand labels (see :func:`validation_report`).
 
     Examples
     --------
     >>> print(validate_run(load_config("configs/default.yaml"), "tests/data/labels/seed_units.csv"))  # doctest: +SKIP
     """
-    from policytopics.themes import dominant_themes, keyword_theme_shares
+    reports = validation_reports(run(config), labels_path)
+    return "\n\n".join(report.format(title) for title, report in reports.items())
+
+
+def validation_reports(result: RunResult, labels_path: str | Path) -> dict[str, ValidationReport]:
+    """Accuracy, kappa, per-theme precision/recall and confusion of a run's unit themes.
+
+    Three reports against the same hand labels: the run's themes (topic model with keyword
+    evidence, as configured), the topic model alone, and the plain keyword count.
+
+    Parameters
+    ----------
+    result : RunResult
+        A finished run with the model stage.
+    labels_path : str or Path
+        CSV with ``unit_id`` (or ``snippet``) and ``theme`` columns.
+
+    Returns
+    -------
+    dict of str to ValidationReport
+        Title to report, in the order above; ``report.format(title)`` prints one.
+
+    Examples
+    --------
+    >>> reports = validation_reports(run(config), "tests/data/labels/seed_units.csv")  # doctest: +SKIP
+    >>> [round(report.accuracy, 3) for report in reports.values()]  # doctest: +SKIP
+    [0.95, 0.899, 0.924]
+    """
+    from policytopics.themes import dominant_themes
     from policytopics.validation import evaluate_labels, load_labels
 
-    result = run(config)
-    assert result.models is not None and result.tokens is not None
+    if result.models is None:
+        raise PolicytopicsError("validation needs a run with the model stage")
+    config, models = result.config, result.models
     labels = load_labels(labels_path, result.units)
-    ids = result.models.codebook.ids
-    model_report = evaluate_labels(
-        {unit.unit_id: theme for unit, theme in zip(result.units, result.models.unit_themes)}, labels, ids
-    )
-    keywords = {theme: result.models.keyword_check.usable[theme] for theme in ids}
-    counted = dominant_themes(keyword_theme_shares([result.tokens[u.unit_id] for u in result.units], keywords), ids, 0.0)
-    baseline = evaluate_labels({unit.unit_id: theme for unit, theme in zip(result.units, counted)}, labels, ids)
-    return "\n\n".join([
-        model_report.format(f"{config.lda.method} LDA ({config.name})"),
-        baseline.format("plain keyword count (for comparison)"),
-    ])
+    ids = models.codebook.ids
+    unit_ids = [unit.unit_id for unit in result.units]
+
+    def report(themes: Sequence[str]) -> ValidationReport:
+        return evaluate_labels(dict(zip(unit_ids, themes)), labels, ids)
+
+    method, weight = config.lda.method, config.themes.keyword_weight
+    return {
+        f"{method} LDA with keyword evidence (keyword_weight {weight:g}; the run's themes)": report(models.unit_themes),
+        f"{method} LDA alone (keyword_weight 0, for comparison)": report(
+            dominant_themes(models.topic_unit_shares, ids, config.themes.min_share)),
+        "plain keyword count (for comparison)": report(dominant_themes(models.keyword_unit_shares, ids, 0.0)),
+    }
 
 
 def _execute(config: Config, stages: tuple[str, ...]) -> RunResult:

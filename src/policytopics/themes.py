@@ -242,6 +242,28 @@ def keyword_theme_shares(token_lists: Sequence[Sequence[str]], keywords: Mapping
     return shares
 
 
+def combine_theme_shares(model_shares: np.ndarray, keyword_shares: np.ndarray, keyword_weight: float) -> np.ndarray:
+    """Average the topic model's theme shares with the keyword evidence, unit by unit.
+
+    Both inputs are rows × (themes + unassigned) and sum to 1 per row. A row with keyword
+    hits becomes ``keyword_weight * keyword_shares + (1 - keyword_weight) * model_shares``; a
+    row without any hit (``keyword_shares`` all ``unassigned``) keeps ``model_shares``, since
+    the absence of a keyword is no evidence for "unassigned". Rows still sum to 1.
+
+    Examples
+    --------
+    >>> model = np.array([[0.2, 0.6, 0.2], [0.5, 0.1, 0.4]])
+    >>> keywords = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    >>> combine_theme_shares(model, keywords, 0.5).round(2).tolist()
+    [[0.6, 0.3, 0.1], [0.5, 0.1, 0.4]]
+    """
+    if not 0.0 <= keyword_weight <= 1.0:
+        raise ValueError(f"keyword_weight must be in [0, 1], got {keyword_weight!r}")
+    has_hits = keyword_shares[:, -1] < 1.0
+    mixed = keyword_weight * keyword_shares + (1.0 - keyword_weight) * model_shares
+    return np.where(has_hits[:, None], mixed, model_shares)
+
+
 def dominant_themes(shares: np.ndarray, theme_ids: Sequence[str], min_share: float) -> list[str]:
     """Each row's dominant theme: the largest share, if it is a theme's and at least
     ``min_share``; otherwise ``unassigned``. Ties go to the theme listed first.

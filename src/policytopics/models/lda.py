@@ -81,7 +81,7 @@ The guided model therefore sets (``cf_w`` = corpus frequency of ``w``, ``s = see
   dominates the start. A smaller ``chunksize`` still works (online updates keep ``sstats``
   on the corpus scale; on the 8,848 units of the city reports ``chunksize`` 2000 and full
   batch give the same themes) but the initialisation then only shapes the first chunk's
-  E-step, so ``lda.chunksize`` of at least the number of units is the safer setting.
+  E-step, so the default ``chunksize=None`` (all units in one chunk) is the safer setting.
 
 Evidence (tests/test_lda.py): on a synthetic corpus of 4 planted themes (30 words each,
 keywords = 3 mid-frequency words per theme, half of every document background words, 15 %
@@ -244,9 +244,10 @@ class LdaTopicModel(BaseEstimator):
     seed_weight : float, default 1.0
         Guided: prior pseudo-count of a keyword in its theme's topic, as a multiple of the
         keyword's corpus frequency.
-    passes, iterations, chunksize : int
-        gensim ``passes`` over the corpus, maximum E-step ``iterations`` per unit, units per
-        update (at least the number of units makes every update full-batch).
+    passes, iterations : int
+        gensim ``passes`` over the corpus and maximum E-step ``iterations`` per unit.
+    chunksize : int or None, default None
+        Units per update; None = all units, so every update is full-batch.
     no_below, no_above, keep_n
         Vocabulary filter, see :func:`policytopics.features.build_dictionary`.
     random_state : int, default 0
@@ -296,7 +297,7 @@ class LdaTopicModel(BaseEstimator):
         seed_weight: float = 1.0,
         passes: int = 20,
         iterations: int = 400,
-        chunksize: int = 2000,
+        chunksize: int | None = None,
         no_below: int = 2,
         no_above: float = 0.5,
         keep_n: int | None = None,
@@ -359,6 +360,8 @@ class LdaTopicModel(BaseEstimator):
             raise ValueError(f"random_state must be an int, got {self.random_state!r}")
         for name in ("passes", "iterations", "chunksize"):
             value = getattr(self, name)
+            if name == "chunksize" and value is None:
+                continue
             if not isinstance(value, numbers.Integral) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if not self.eta > 0:
@@ -433,7 +436,7 @@ class LdaTopicModel(BaseEstimator):
             eta=eta,
             passes=int(self.passes),
             iterations=int(self.iterations),
-            chunksize=int(self.chunksize),
+            chunksize=len(bows) if self.chunksize is None else int(self.chunksize),
             eval_every=None,
             random_state=int(self.random_state),
             dtype=_DTYPE,
