@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CONFIG ?= configs/default.yaml
 
-.PHONY: install run clean-corpus test bench verify lock clean
+.PHONY: install run clean-corpus test chromium bench verify lock clean
 
 install: $(STAMP)
 
@@ -22,8 +22,26 @@ run: $(STAMP)
 clean-corpus: $(STAMP)
 	$(BIN)/python -m policytopics clean $(CONFIG)
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest
+
+# tests/test_browser.py opens the run's HTML pages in Debian's headless Chromium (playwright
+# drives it; no browser download). Install it with apt-get when it is missing and we can
+# (root, apt-get present); otherwise say why the browser test will be skipped and go on.
+CHROMIUM     ?= /usr/bin/chromium
+CHROMIUM_CMD ?= chromium
+APT_GET      := DEBIAN_FRONTEND=noninteractive apt-get -qq -o Dpkg::Use-Pty=0
+chromium:
+	@if [ -x "$(CHROMIUM)" ] || command -v "$(CHROMIUM_CMD)" >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" != 0 ]; then \
+		echo "make: $(CHROMIUM) is missing and we are not root: tests/test_browser.py will be skipped (install it: sudo apt-get install chromium)"; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+		echo "make: $(CHROMIUM) is missing and there is no apt-get: tests/test_browser.py will be skipped"; \
+	else \
+		echo "make: installing Debian's chromium for tests/test_browser.py (apt-get)"; \
+		if $(APT_GET) update && $(APT_GET) install -y --no-install-recommends chromium >/dev/null; then :; \
+		else echo "make: 'apt-get install chromium' failed: tests/test_browser.py will be skipped"; fi; \
+	fi
 
 # Re-run the default config and fail on any difference from the committed results/default.
 verify: $(STAMP)
@@ -37,7 +55,9 @@ bench: $(STAMP)
 lock:
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
 	.lockenv/bin/python -m pip install --quiet --disable-pip-version-check ".[dev]"
-	.lockenv/bin/python -m pip freeze --exclude policytopics | sort -f > requirements.lock
+	printf '%s\n' "# Exact versions installed by 'make' (pip install -c requirements.lock -e .[dev])." \
+		"# Regenerate with 'make lock' after changing dependencies in pyproject.toml." > requirements.lock
+	.lockenv/bin/python -m pip freeze --exclude policytopics | sort -f >> requirements.lock
 	rm -rf .lockenv
 
 clean:

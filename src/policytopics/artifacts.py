@@ -40,6 +40,9 @@ RECORDED_PACKAGES = (
     "opencc",
     "pydantic",
     "PyYAML",
+    "matplotlib",
+    "mplfonts",
+    "Jinja2",
 )
 
 #: Files that change from run to run by nature and are therefore not hashed.

@@ -331,6 +331,18 @@ class OutputConfig(_Section):
         "results",
         description="Folder that receives one run folder per run name: results_dir/name/.",
     )
+    figures: bool = Field(
+        True, description="Write the figures (PNG and SVG) into results_dir/name/figures/."
+    )
+    report: bool = Field(
+        True, description="Write report.html, one self-contained page (figures inlined if written)."
+    )
+    embed_font: bool = Field(
+        True,
+        description="Embed in report.html and lda.html the Noto Sans CJK SC glyphs each page "
+        "uses (a subset: about 0.5 MB for the seed corpus), so Chinese renders on a machine "
+        "without a CJK font; false relies on the reader's system fonts.",
+    )
 
 
 class Config(_Section):

@@ -46,6 +46,8 @@ from typing import Any
 
 import numpy as np
 
+from policytopics.fonts import font_face_css
+
 __all__ = ["VIS_ID", "ldavis_data", "ldavis_html", "write_ldavis_html"]
 
 #: The fixed HTML id of the visualisation element.
@@ -246,6 +248,7 @@ def ldavis_html(
     lambda_step: float = 0.01,
     R: int = 30,
     title: str = "policytopics: topic model (LDAvis)",
+    embed_font: bool = True,
 ) -> str:
     """Render a self-contained, deterministic LDAvis page.
 
@@ -267,6 +270,9 @@ def ldavis_html(
         Terms shown per bar chart.
     title : str
         Page title and header line (HTML-escaped).
+    embed_font : bool, default True
+        Embed the CJK glyphs of the shown terms (:func:`policytopics.fonts.font_face_css`),
+        so the page renders Chinese on a machine without a CJK font.
 
     Returns
     -------
@@ -299,6 +305,7 @@ def ldavis_html(
         d3_js=Markup(assets["d3_js"]),
         ldavis_js=Markup(assets["ldavis_js"]),
         data_js=Markup(_data_js(data)),
+        font_face=Markup(font_face_css(title + "".join(data["tinfo"]["Term"]))) if embed_font else "",
     )
 
 

@@ -381,9 +381,26 @@ def _write_model_outputs(folder: Path, config: Config, units: list[Unit], result
         ldavis_html(
             lda.topic_term_, lda.doc_topic_[with_tokens], [len(corpus.tokens[i]) for i in with_tokens],
             list(lda.vocabulary_), lda.term_frequency_, title=f"policytopics: {config.name}",
+            embed_font=config.output.embed_font,
         ),
     )
     lda.save(folder / "model")
+
+
+def _write_figures_and_report(folder: Path, config: Config, models: Any, manifest: dict[str, Any], timings: dict[str, float]) -> None:
+    """Figures from the written tables, then the report that inlines them (and cites the manifest)."""
+    from policytopics.figures import write_figures
+    from policytopics.report import write_report
+
+    themes = models.codebook.themes
+    figures: list[str] = []
+    if config.output.figures:
+        with _timed(timings, "figures"):
+            figures = write_figures(folder, {theme.id: theme.label_zh for theme in themes}, config.lda.num_topics)
+    if config.output.report:
+        provenance = {key: manifest[key] for key in ("config_sha256", "seed", "inputs", "resources", "packages")}
+        with _timed(timings, "report"):
+            write_report(folder, themes, provenance, figures, config.lda.num_topics, config.output.embed_font, config.name)
 
 
 def validate_run(config: Config, labels_path: str | Path) -> str:
@@ -477,6 +494,9 @@ def _execute(config: Config, stages: tuple[str, ...]) -> RunResult:
             stages=stages,
             seed=config.seed,
         )
+        if models is not None:
+            _write_figures_and_report(staging, config, models, manifest, timings)
+            manifest["artifacts"] = artifacts.hash_tree(staging)  # now with the figures and report
         artifacts.write_json(staging / "manifest.json", manifest)
         artifacts.write_json(staging / "timings.json", timings)
     logger.info("run '%s': wrote %s", config.name, run_dir)

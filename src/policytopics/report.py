@@ -1,0 +1,292 @@
+"""The run report: one self-contained HTML page a researcher can read, share and check.
+
+In: a run folder whose tables are written (``documents.csv``, ``units.csv``, ``topics.csv``,
+``model_selection.csv``, ``stability.csv``, ``agreement.csv``, ``summary.json``,
+``cleaning_report.json``, ``config.resolved.yaml``), the figures already written into it,
+the codebook's themes and the run's provenance (config hash, seed, input and resource
+hashes, package versions). Out: ``report.html`` in the run folder.
+
+The page needs no network: figures are inlined as ``data:`` URIs, the style sheet is in the
+page and there is no script. Everything that comes from the corpus (titles, quoted units,
+terms) is escaped by Jinja2's autoescaping, since scraped text may contain markup.
+
+For each theme of each speech the report quotes the units that carry it most, i.e. with
+the largest ``share × length``: the units whose text contributes most to the speech's share
+of that theme, so a reader can check a label against the text.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from policytopics.fonts import font_face_css
+from policytopics.themes import UNASSIGNED, Theme
+
+#: Evidence: units quoted per theme and speech, the smallest unit share quoted, and the
+#: smallest document share for which a theme gets evidence at all.
+EVIDENCE_UNITS = 3
+EVIDENCE_MIN_UNIT_SHARE = 0.15
+EVIDENCE_MIN_DOC_SHARE = 0.03
+#: Characters of a unit quoted before it is cut with an ellipsis.
+QUOTE_CHARS = 220
+
+REPORT_FILE = "report.html"
+
+
+def _read_csv(run_dir: Path, name: str) -> list[dict[str, str]]:
+    import csv
+
+    path = run_dir / name
+    if not path.is_file():
+        raise FileNotFoundError(f"report: {path} is missing; the report is written after the run's tables")
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _read_json(run_dir: Path, name: str) -> Any:
+    path = run_dir / name
+    if not path.is_file():
+        raise FileNotFoundError(f"report: {path} is missing; the report is written after the run's tables")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _quote(text: str, limit: int = QUOTE_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _speeches(documents: list[dict[str, str]], units: list[dict[str, str]], theme_ids: list[str]) -> list[dict[str, Any]]:
+    units_of: dict[str, list[dict[str, str]]] = {}
+    for unit in units:
+        units_of.setdefault(unit["doc_id"], []).append(unit)
+    speeches = []
+    for doc in documents:
+        if doc.get("duplicate_of"):
+            continue
+        shares = {theme: float(doc[f"theme_{theme}"]) for theme in theme_ids}
+        ranking = doc["theme_ranking"].split(" > ") if doc.get("theme_ranking") else []
+        evidence = []
+        for theme in ranking:
+            if shares[theme] < EVIDENCE_MIN_DOC_SHARE:
+                continue
+            carriers = [u for u in units_of.get(doc["doc_id"], []) if float(u[f"theme_{theme}"]) >= EVIDENCE_MIN_UNIT_SHARE]
+            carriers.sort(key=lambda u: (-float(u[f"theme_{theme}"]) * int(u["n_chars"]), int(u["position"])))
+            evidence.append({
+                "theme": theme,
+                "share": shares[theme],
+                "units": [
+                    {"position": int(u["position"]), "share": float(u[f"theme_{theme}"]), "n_chars": int(u["n_chars"]),
+                     "unit_theme": u["theme"], "quote": _quote(u["text"]), "unit_id": u["unit_id"]}
+                    for u in carriers[:EVIDENCE_UNITS]
+                ],
+            })
+        speeches.append({
+            "doc_id": doc["doc_id"],
+            "title": doc["title"],
+            "n_chars": int(doc["n_chars"]),
+            "n_units": int(doc["n_units"]),
+            "theme": doc["theme"],
+            "ranking": [(theme, shares[theme]) for theme in ranking],
+            "unassigned": float(doc[f"theme_{UNASSIGNED}"]),
+            "evidence": evidence,
+        })
+    return speeches
+
+
+def _model_quality(run_dir: Path, num_topics: int) -> list[dict[str, Any]]:
+    selection = _read_csv(run_dir, "model_selection.csv")
+    stability = _read_csv(run_dir, "stability.csv")
+    rows = []
+    for k in sorted({int(row["num_topics"]) for row in selection}):
+        fits = [row for row in selection if int(row["num_topics"]) == k]
+        row: dict[str, Any] = {"num_topics": k, "fits": len(fits), "chosen": k == num_topics}
+        for measure in ("c_v", "c_npmi", "u_mass", "diversity", "perplexity"):
+            row[measure] = _mean([float(fit[measure]) for fit in fits if fit.get(measure)])
+        row["stability"] = _mean([float(s["jaccard"]) for s in stability if int(s["num_topics"]) == k and s["jaccard"]])
+        rows.append(row)
+    return rows
+
+
+def _agreement_table(rows: list[dict[str, str]]) -> dict[str, Any]:
+    lda_themes = sorted({row["lda_theme"] for row in rows})
+    cluster_themes = sorted({row["cluster_theme"] for row in rows})
+    counts = {(row["lda_theme"], row["cluster_theme"]): int(row["units"]) for row in rows}
+    return {
+        "columns": cluster_themes,
+        "rows": [(theme, [counts.get((theme, other), 0) for other in cluster_themes]) for theme in lda_themes],
+    }
+
+
+def _figure(run_dir: Path, relative: str) -> dict[str, str]:
+    data = (run_dir / relative).read_bytes()
+    return {
+        "name": Path(relative).stem,
+        "src": "data:image/png;base64," + base64.b64encode(data).decode("ascii"),
+        "svg": Path(relative).with_suffix(".svg").as_posix(),
+    }
+
+
+#: Captions of the figures written by :mod:`policytopics.figures`, by file stem.
+FIGURE_CAPTIONS = {
+    "theme_heatmap": "Theme emphasis per speech: each row is a speech, each cell its share of a theme.",
+    "theme_bars": "Theme shares per speech, ordered by the dominant theme.",
+    "theme_flow": "Theme flow: the dominant theme of each unit of a speech, in reading order.",
+    "topic_terms": "Top terms of each topic, with the theme it carries.",
+    "model_selection": "Model selection over K: coherence, diversity and stability; the chosen K is marked.",
+}
+
+
+def report_context(
+    run_dir: str | Path,
+    themes: Sequence[Theme],
+    provenance: Mapping[str, Any],
+    figures: Sequence[str] = (),
+    num_topics: int | None = None,
+    name: str | None = None,
+) -> dict[str, Any]:
+    """Everything ``report.html`` shows, gathered from a run folder (plain values, unescaped).
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        A run folder whose tables are written.
+    themes : sequence of Theme
+        The codebook's themes in use, in codebook order.
+    provenance : mapping
+        ``config_sha256``, ``seed``, ``inputs``, ``resources`` and ``packages``, as in
+        ``manifest.json`` (whose artefact hashes cannot include the report itself).
+    figures : sequence of str
+        Figure files relative to ``run_dir``; the PNGs are inlined, in this order.
+    num_topics : int, optional
+        The run's K, marked in the model-quality table (default: ``summary.json``).
+    name : str, optional
+        The run name shown (default: the folder's name; the pipeline passes ``config.name``
+        because it writes into a staging folder).
+
+    Returns
+    -------
+    dict
+        The template's context.
+
+    Examples
+    --------
+    >>> context = report_context("results/default", codebook.themes, provenance)  # doctest: +SKIP
+    >>> context["speeches"][0]["ranking"][:2]  # doctest: +SKIP
+    [('planning', 0.20057), ('livelihood', 0.159982)]
+    """
+    run_dir = Path(run_dir)
+    summary = _read_json(run_dir, "summary.json")
+    cleaning = _read_json(run_dir, "cleaning_report.json")
+    theme_ids = [theme.id for theme in themes]
+    if num_topics is None:
+        num_topics = int(summary["num_topics"])
+    documents = _read_csv(run_dir, "documents.csv")
+    units = _read_csv(run_dir, "units.csv")
+    topics = _read_csv(run_dir, "topics.csv")
+    for topic in topics:
+        topic["coherence"] = {m: topic[m] for m in ("c_v", "c_npmi", "u_mass") if m in topic}
+    keywords = _read_csv(run_dir, "keywords.csv")
+    return {
+        "name": name or run_dir.name,
+        "summary": summary,
+        "themes": [{"id": t.id, "label_zh": t.label_zh, "label_en": t.label_en, "description": t.description} for t in themes],
+        "theme_label": {**{t.id: f"{t.label_zh} ({t.id})" for t in themes}, UNASSIGNED: "unassigned"},
+        "cleaning": {
+            "steps": cleaning["steps"],
+            "files": [
+                {"source": source, **{k: v for k, v in info.items() if k != "removed"},
+                 "removed": sorted(info.get("removed", {}).items(), key=lambda item: (-item[1], item[0]))}
+                for source, info in sorted(cleaning["files"].items())
+            ],
+            "totals": sorted(cleaning["totals"].items(), key=lambda item: (-item[1], item[0])),
+            "duplicates": cleaning["duplicates"],
+            "skipped": cleaning["skipped"],
+            "n_documents": cleaning["n_documents"],
+            "n_units": cleaning["n_units"],
+        },
+        "unit_theme_counts": [(theme, summary["unit_themes"].get(theme, 0)) for theme in [*theme_ids, UNASSIGNED]],
+        "speeches": _speeches(documents, units, theme_ids),
+        "topics": topics,
+        "quality": _model_quality(run_dir, num_topics),
+        "agreement_ari": summary.get("agreement_ari"),
+        "agreement": _agreement_table(_read_csv(run_dir, "agreement.csv")),
+        "keywords_absent": [row["keyword"] for row in keywords if row["status"] == "absent"],
+        "keywords_split": [row["keyword"] for row in keywords if row["status"] == "split"],
+        "figures": [
+            {**_figure(run_dir, path), "caption": FIGURE_CAPTIONS.get(Path(path).stem, "")}
+            for path in figures if path.endswith(".png")
+        ],
+        "has_ldavis": (run_dir / "lda.html").is_file(),
+        "config_yaml": (run_dir / "config.resolved.yaml").read_text(encoding="utf-8"),
+        # sorted, so the page does not depend on the order the caller built them in
+        "provenance": {
+            "config_sha256": provenance["config_sha256"],
+            "seed": provenance["seed"],
+            "inputs": dict(sorted(provenance["inputs"].items())),
+            "resources": dict(sorted(provenance["resources"].items())),
+            "packages": dict(sorted(provenance["packages"].items(), key=lambda item: item[0].lower())),
+        },
+        "evidence_min_share": EVIDENCE_MIN_DOC_SHARE,
+    }
+
+
+@lru_cache(maxsize=1)
+def _template() -> Any:
+    import jinja2
+
+    source = (resources.files("policytopics") / "templates" / "report.html.j2").read_text(encoding="utf-8")
+    env = jinja2.Environment(
+        autoescape=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True
+    )
+    env.filters["share"] = lambda value: "" if value is None else f"{value:.3f}"
+    env.filters["pct"] = lambda value: f"{100 * value:.1f}%"
+    return env.from_string(source)
+
+
+def render_report(context: Mapping[str, Any], embed_font: bool = True) -> str:
+    """The report page from :func:`report_context`'s output (every corpus string escaped).
+
+    With ``embed_font`` the page carries the CJK glyphs it uses
+    (:func:`policytopics.fonts.font_face_css`), so
+    it renders the same on a machine without a Chinese font.
+
+    Examples
+    --------
+    >>> html = render_report(report_context("results/default", codebook.themes, provenance))  # doctest: +SKIP
+    """
+    page = _template().render(**context, font_face="")
+    if not embed_font:
+        return page
+    return _template().render(**context, font_face=font_face_css(page))
+
+
+def write_report(
+    run_dir: str | Path,
+    themes: Sequence[Theme],
+    provenance: Mapping[str, Any],
+    figures: Sequence[str] = (),
+    num_topics: int | None = None,
+    embed_font: bool = True,
+    name: str | None = None,
+) -> Path:
+    """Write ``report.html`` into ``run_dir`` (see :func:`report_context` and :func:`render_report`).
+
+    Examples
+    --------
+    >>> write_report("results/default", codebook.themes, provenance, figures)  # doctest: +SKIP
+    PosixPath('results/default/report.html')
+    """
+    path = Path(run_dir) / REPORT_FILE
+    context = report_context(run_dir, themes, provenance, figures, num_topics, name)
+    path.write_text(render_report(context, embed_font), encoding="utf-8")
+    return path

@@ -1,0 +1,94 @@
+"""Tests of report.py: the self-contained report page of a run."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+
+import pytest
+
+from policytopics.report import render_report, report_context, write_report
+
+
+@pytest.fixture()
+def run_copy(seed_run, tmp_path):
+    """A private copy of the seed run's folder, free to be edited."""
+    folder = tmp_path / "run"
+    shutil.copytree(seed_run.run_dir, folder)
+    return folder
+
+
+def provenance_of(seed_run):
+    import json
+
+    manifest = json.loads((seed_run.run_dir / "manifest.json").read_text(encoding="utf-8"))
+    return {key: manifest[key] for key in ("config_sha256", "seed", "inputs", "resources", "packages")}
+
+
+def test_the_run_writes_a_self_contained_report(seed_run):
+    html = (seed_run.run_dir / "report.html").read_text(encoding="utf-8")
+    assert "<title>policytopics report: default</title>" in html  # the run's name, not the staging folder's
+    # no script, and nothing fetched from elsewhere: every src is a data: URI
+    assert "<script" not in html
+    sources = re.findall(r'\ssrc="([^"]*)"', html)
+    assert sources and all(source.startswith("data:image/png;base64,") for source in sources)
+    assert not re.search(r"url\((?!data:)", html)
+    assert re.findall(r'href="([^"#][^"]*)"', html) == ["lda.html", "lda.html"]
+    # every figure the run wrote is inlined, and the CJK font subset is embedded
+    pngs = sorted(p.name for p in (seed_run.run_dir / "figures").glob("*.png"))
+    assert len(sources) == len(pngs) >= 5
+    assert "@font-face { font-family: 'policytopics-cjk'" in html
+    # every kept speech, with its ranking; the duplicate is left out of the table
+    for document in seed_run.documents:
+        if not document.duplicate_of:
+            assert document.title in html
+    assert seed_run.models.doc_themes[0] in html
+    assert provenance_of(seed_run)["config_sha256"] in html
+
+
+def test_evidence_quotes_the_units_that_carry_each_theme(seed_run, run_copy):
+    context = report_context(run_copy, seed_run.models.codebook.themes, provenance_of(seed_run))
+    first = context["speeches"][0]
+    assert first["doc_id"] == "000_c653e3a235d9673d-01"
+    planning = next(item for item in first["evidence"] if item["theme"] == "planning")
+    assert 1 <= len(planning["units"]) <= 3
+    carried = [unit["share"] * unit["n_chars"] for unit in planning["units"]]
+    assert carried == sorted(carried, reverse=True)
+    units = {unit.unit_id: unit for unit in seed_run.units}
+    quote = planning["units"][0]["quote"].rstrip("…")
+    assert quote[:50] in " ".join(units[planning["units"][0]["unit_id"]].text.split())
+    assert [theme for theme, _ in first["ranking"]][:2] == [item["theme"] for item in first["evidence"]][:2]
+
+
+def test_corpus_text_is_escaped(seed_run, run_copy):
+    hostile = '<script>alert("x")</script> & "quoted", comma'
+    for name, column in (("documents.csv", "title"), ("units.csv", "text")):
+        path = run_copy / name
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        rows[0][column] = hostile + rows[0][column]
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    html = render_report(report_context(run_copy, seed_run.models.codebook.themes, provenance_of(seed_run)), embed_font=False)
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &#34;quoted&#34;, comma" in html
+
+
+def test_report_bytes_are_reproducible(seed_run, run_copy):
+    themes = seed_run.models.codebook.themes
+    first = write_report(run_copy, themes, provenance_of(seed_run)).read_bytes()
+    assert write_report(run_copy, themes, provenance_of(seed_run)).read_bytes() == first
+    # the run's own report inlined its figures; given the same figures, the same bytes
+    figures = sorted(p.relative_to(run_copy).as_posix() for p in (run_copy / "figures").iterdir())
+    rebuilt = write_report(run_copy, themes, provenance_of(seed_run), figures, 12, name="default").read_bytes()
+    assert rebuilt != first
+    assert rebuilt == (seed_run.run_dir / "report.html").read_bytes()
+
+
+def test_a_missing_table_is_named(seed_run, run_copy):
+    (run_copy / "topics.csv").unlink()
+    with pytest.raises(FileNotFoundError, match="topics.csv is missing"):
+        report_context(run_copy, seed_run.models.codebook.themes, provenance_of(seed_run))
