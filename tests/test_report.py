@@ -39,6 +39,9 @@ def test_the_run_writes_a_self_contained_report(seed_run):
     pngs = sorted(p.name for p in (seed_run.run_dir / "figures").glob("*.png"))
     assert len(sources) == len(pngs) >= 5
     assert "@font-face { font-family: 'policytopics-cjk'" in html
+    # in reading order: what the speeches emphasise first, model selection last
+    positions = [html.index(f'id="figure-{stem}"') for stem in ("theme_heatmap", "theme_bars", "theme_flow", "topic_terms", "model_selection")]
+    assert positions == sorted(positions)
     # every kept speech, with its ranking; the duplicate is left out of the table
     for document in seed_run.documents:
         if not document.duplicate_of:

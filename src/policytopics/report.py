@@ -146,6 +146,13 @@ FIGURE_CAPTIONS = {
 }
 
 
+def _figure_order(path: str) -> tuple[int, str]:
+    """Known figures in the order of :data:`FIGURE_CAPTIONS` (the reading order), others last."""
+    stems = list(FIGURE_CAPTIONS)
+    stem = Path(path).stem
+    return (stems.index(stem) if stem in stems else len(stems), path)
+
+
 def report_context(
     run_dir: str | Path,
     themes: Sequence[Theme],
@@ -166,7 +173,8 @@ def report_context(
         ``config_sha256``, ``seed``, ``inputs``, ``resources`` and ``packages``, as in
         ``manifest.json`` (whose artefact hashes cannot include the report itself).
     figures : sequence of str
-        Figure files relative to ``run_dir``; the PNGs are inlined, in this order.
+        Figure files relative to ``run_dir``; the PNGs are inlined, known figures in the
+        order of :data:`FIGURE_CAPTIONS` (speeches first, model selection last).
     num_topics : int, optional
         The run's K, marked in the model-quality table (default: ``summary.json``).
     name : str, optional
@@ -224,7 +232,7 @@ def report_context(
         "keywords_split": [row["keyword"] for row in keywords if row["status"] == "split"],
         "figures": [
             {**_figure(run_dir, path), "caption": FIGURE_CAPTIONS.get(Path(path).stem, "")}
-            for path in figures if path.endswith(".png")
+            for path in sorted((p for p in figures if p.endswith(".png")), key=_figure_order)
         ],
         "has_ldavis": (run_dir / "lda.html").is_file(),
         "config_yaml": (run_dir / "config.resolved.yaml").read_text(encoding="utf-8"),
