@@ -112,6 +112,9 @@ def test_notebook_runs_top_to_bottom(path, notebook_env, kernel_spec_manager, mo
     except CellExecutionError as error:
         message = re.sub(r"\x1b\[[0-9;]*m", "", str(error))  # IPython colours the traceback
         pytest.fail(f"{path.name}: a cell failed\n{message}", pytrace=False)
+    finally:
+        if km.has_kernel:  # a kernel manager passed in is ours to stop, not nbclient's
+            km.shutdown_kernel(now=True)
     outputs = [output for cell in nb.cells if cell.cell_type == "code" for output in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     # the setup cell found the repository from notebooks/ and took the results folder from the environment

@@ -278,7 +278,12 @@ def test_committed_default_results_are_current(seed_run):
                 fresh = fresh.decode("utf-8").replace(
                     str(escape(config_files[seed_run.run_dir])), str(escape(config_files[committed]))
                 ).replace(config_hashes[seed_run.run_dir], config_hashes[committed]).encode("utf-8")
-            assert fresh == path.read_bytes(), relative
+            expected = path.read_bytes()
+            if fresh != expected:  # not `assert ==`: pytest's diff of megabytes takes many minutes
+                at = next((i for i, (a, b) in enumerate(zip(fresh, expected)) if a != b), min(len(fresh), len(expected)))
+                pytest.fail(f"{relative} differs from the committed file at byte {at}: "
+                            f"fresh {fresh[at - 40:at + 40]!r} vs committed {expected[at - 40:at + 40]!r}; "
+                            "regenerate results/default (see README)")
             compared += 1
     assert compared >= 25
     unpinned = ("config.resolved.yaml", "report.html")
