@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import jieba
+import jieba.posseg
 import pytest
 
 from policytopics.config import PhrasesConfig, TokenizeConfig
@@ -187,3 +189,154 @@ def test_vocabulary_rows(resources, make_tokenizer, tmp_path):
                             "in_dictionary": True, "pos": "nt"}
     frequencies = [row["corpus_frequency"] for row in vocabulary_rows(corpus, tokenizer.dictionary_terms)]
     assert frequencies == sorted(frequencies, reverse=True)
+
+
+# -- the fast path reproduces jieba.posseg -----------------------------------------------------
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+# Spans where posseg's HMM finds no allowed state for a character (jieba's own Viterbi then
+# decides), characters the HMM has never seen, Latin, digits, mixed scripts and whitespace.
+EDGE_CASES = [
+    "宜荆段和宜涪段，潍焦薛能，鑫淼森，徐淙祥有淄有爱。",
+    "勠力同心，垟垱垾埇塆墈，栟槜毘沚泇洸浉浰湶。",
+    "GDP增长5.2%，PM2.5浓度下降，ISO14000认证，5G基站3,000个，C++与C#，a&b_c.d",
+    "20XX年XX月，１２３ＡＢＣ，ⅡⅢ期工程， 全角　空格\t制表\r\n换行",
+    "",
+    "。",
+    "的",
+]
+
+
+@pytest.fixture(scope="module")
+def seed_lines():
+    """Sentences of the raw seed speeches (boilerplate, pinyin, traditional script and all),
+    every tenth one (jieba.posseg itself takes half a minute on all of them), and the edge cases."""
+    import re
+
+    sentences = []
+    for path in sorted(SEEDS.glob("*.txt")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            sentences += [s for s in re.split(r"(?<=[。！？!?；;])", line) if len(s.strip()) >= 4]
+    sample = sentences[::10]
+    assert len(sample) > 100 and sum(map(len, sample)) > 8_000
+    return sample + EDGE_CASES
+
+
+@pytest.mark.parametrize("hmm", [True, False])
+def test_fast_path_gives_the_pairs_of_jieba_posseg(seed_lines, jieba_cache, hmm):
+    fast = Tokenizer(TokenizeConfig(hmm=hmm), cache_dir=jieba_cache)
+    posseg = fast._pos_tokenizer  # jieba.posseg over our own jieba.Tokenizer, as before
+    assert isinstance(posseg, jieba.posseg.POSTokenizer)
+    expected = [[(pair.word, pair.flag) for pair in posseg.cut(line, HMM=hmm)] for line in seed_lines]
+    assert [fast.segment(line) for line in seed_lines] == expected
+    kept = [[(d.word, d.pos) for d in (fast.decide(*pair) for pair in line) if d.kept] for line in expected]
+    assert [fast.tokenize_with_pos(line) for line in seed_lines] == kept  # the memoised filter
+    # the lines do reach every branch: words only the HMM makes, numbers, Latin, whitespace
+    freq = posseg.tokenizer.FREQ
+    pairs = [pair for line in expected for pair in line]
+    if hmm:
+        assert sum(1 for word, _ in pairs if len(word) > 1 and not freq.get(word) and "\u4e00" <= word[0] <= "\u9fd5") > 50
+    assert any(tag == "eng" for _, tag in pairs)
+    assert any(tag == ("m" if hmm else "eng") and word.isdigit() for word, tag in pairs)
+    assert any(word.isspace() for word, _ in pairs)
+
+
+def test_fast_viterbi_is_jiebas_viterbi():
+    import random
+
+    from jieba.posseg import char_state_tab_P, emit_P, start_P, trans_P
+    from jieba.posseg.viterbi import viterbi
+
+    from policytopics.tokenize import _PosHmm
+
+    rng = random.Random(6)
+    common = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处理府研质"
+    rare = "潍淙涪淄翌淼勠垟垱垾埇塆墈栟槜毘沚泇洸浉浰湶圪鑫"
+    spans = ["宜荆段和宜涪段", "潍焦薛能", "鑫淼森", "徐淙祥", "圪且", "勠", "垟垱"]
+    for _ in range(400):
+        spans.append("".join(rng.choice(common if rng.random() < 0.8 else rare) for _ in range(rng.randint(1, 9))))
+    hmm = _PosHmm.get()
+    for span in spans:
+        assert hmm.viterbi(span) == viterbi(span, char_state_tab_P, start_P, trans_P, emit_P)[1], span
+
+
+def test_fast_viterbi_breaks_ties_and_rounds_as_jieba():
+    """Small made-up models whose scores tie often (integer log-probabilities), round visibly
+    (1e16 swallows a 1), include -inf and dead-end states: the states must be jieba's."""
+    import random
+
+    from jieba.posseg.viterbi import viterbi
+
+    from policytopics.tokenize import _PosHmm
+
+    rng = random.Random(42)
+    values = [-1.0, -2.0, -3.0, -0.5, -1e16, -1e16 + 2, -3.14e100, float("-inf")]
+    states = [(position, tag) for position in "BMES" for tag in "ab"]
+    chars = "甲乙丙丁"
+    compared = 0
+    for _ in range(60):
+        start = {y: rng.choice(values[:-1]) for y in states}
+        trans = {y: {z: rng.choice(values) for z in states if rng.random() < 0.6} for y in states}
+        trans[states[0]] = {}  # a dead end, as jieba's model has
+        emit = {y: {c: rng.choice(values[:-2]) for c in chars if rng.random() < 0.7} for y in states}
+        allowed = {c: tuple(y for y in states if rng.random() < 0.7) or tuple(states) for c in chars[:3]}  # 丁: any
+        hmm = _PosHmm((allowed, start, trans, emit))
+        for _ in range(30):
+            obs = "".join(rng.choice(chars) for _ in range(rng.randint(1, 7)))
+            try:
+                expected = viterbi(obs, allowed, start, trans, emit)[1]
+            except ValueError:  # jieba fails when every previous state is a dead end; so must we
+                with pytest.raises(ValueError):
+                    hmm.viterbi(obs)
+                continue
+            assert hmm.viterbi(obs) == expected, obs
+            compared += 1
+    assert compared > 1000
+
+
+def test_equal_routes_go_to_the_longer_first_word_as_in_jieba(tmp_path, jieba_cache):
+    # 甲乙|丙 and 甲|乙丙 score exactly the same: jieba takes the longer first word
+    dictionary = tmp_path / "tie.txt"
+    dictionary.write_text("甲 10 n\n甲乙 10 n\n丙 10 n\n乙丙 10 n\n", encoding="utf-8")
+    config = TokenizeConfig(default_dictionary=False, dictionaries=[str(dictionary)])
+    fast = Tokenizer(config, cache_dir=jieba_cache)
+    for text in ("甲乙丙", "甲乙丙甲乙丙，甲乙丙"):
+        assert fast.segment(text) == [(p.word, p.flag) for p in fast._pos_tokenizer.cut(text)]
+    assert fast.segment("甲乙丙") == [("甲乙", "n"), ("丙", "n")]
+
+
+def test_cache_filled_by_jieba_posseg_serves_the_fast_path(seed_lines, jieba_cache, tmp_path):
+    texts = seed_lines[:40]
+    cache = TokenCache(tmp_path / "cache")
+    reference = Tokenizer(TokenizeConfig(), cache_dir=jieba_cache, reference=True)
+    fast = Tokenizer(TokenizeConfig(), cache_dir=jieba_cache)
+    assert fast.fingerprint == reference.fingerprint  # same tokens, same cache keys
+    first = tokenize_texts(texts, reference, cache=cache)
+    again = tokenize_texts(texts, fast, cache=cache)
+    assert (again.cache_hits, again.tokenised) == (len(texts), 0)
+    assert again.tokens == first.tokens == tokenize_texts(texts, fast).tokens
+    cache.close()
+
+
+def test_workers_give_the_tokens_of_one_on_seed_text(seed_lines, jieba_cache):
+    texts = seed_lines
+    tokenizer = Tokenizer(TokenizeConfig(), cache_dir=jieba_cache)
+    one = tokenize_texts(texts, tokenizer, workers=1)
+    packages = []  # progress is reported once per work package from the pool
+    two = tokenize_texts(texts, Tokenizer(TokenizeConfig(), cache_dir=jieba_cache), workers=2, chunk_chars=5_000,
+                         progress=lambda done, total: packages.append(done))
+    assert 1 < len(packages) < len(texts) and packages[-1] == len(texts)
+    assert two.tokens == one.tokens and two.pos == one.pos
+    assert one.tokens == [[token for token, _ in tokenizer.tokenize_with_pos(text)] for text in texts]
+
+
+def test_rjieba_backend(resources, make_tokenizer):
+    pytest.importorskip("rjieba")
+    tokenizer = make_tokenizer(backend="rjieba")
+    tokens = tokenizer.tokenize(SENTENCES[0])
+    assert "党工委" in tokens and "招大引强" in tokens and "项目落地" in tokens  # our dictionary
+    assert dict(tokenizer.segment("招大引强"))["招大引强"] == "nz"
+    assert tokenizer.fingerprint != make_tokenizer().fingerprint  # other tokens, other cache keys
+    two = tokenize_texts(SENTENCES * 8, tokenizer, workers=2, chunk_chars=100)
+    assert two.tokens == tokenize_texts(SENTENCES * 8, tokenizer).tokens

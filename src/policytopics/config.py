@@ -185,6 +185,15 @@ class TokenizeConfig(_Section):
     hmm: bool = Field(
         True, description="Let jieba's HMM join characters into words it does not know."
     )
+    backend: Literal["jieba", "rjieba"] = Field(
+        "jieba",
+        description="The segmenter. 'jieba': jieba's posseg words and tags, through a faster "
+        "re-implementation that gives exactly the same pairs (about 1 MB of text a second per "
+        "core). 'rjieba': the Rust port jieba-rs, about five times faster again, but it segments "
+        "and tags words outside the dictionary its own way: on the 2024 city reports 1.1% of "
+        "jieba's kept tokens differ (2.9% counting their tags; 4.0% of all segmented words), on "
+        "the seed speeches 0.6% (5.0% counting tags).",
+    )
     phrases: PhrasesConfig = Field(
         default_factory=PhrasesConfig, description="Bigram collocations (off by default)."
     )
