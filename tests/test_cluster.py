@@ -224,3 +224,67 @@ def test_agreement_cross_table_shape_and_order():
 def test_agreement_lengths_must_match():
     with pytest.raises(ValueError, match="length"):
         agreement(["a", "b"], ["a"])
+
+
+# ---------------------------------------------------------------- shared silhouettes, cached fits
+def _noisy_corpus(n: int = 300, seed: int = 0) -> list[list[str]]:
+    """Units mixing the three vocabularies, so that clusterings differ by k and the silhouettes are not round."""
+    rng = np.random.default_rng(seed)
+    vocabularies = [INVEST, GREEN, CADRE]
+    docs = []
+    for _ in range(n):
+        main = vocabularies[rng.integers(3)]
+        other = vocabularies[rng.integers(3)]
+        docs.append([str(w) for w in rng.choice(main, 4)] + [str(w) for w in rng.choice(other, 2)] + ["发展"])
+    return docs
+
+
+def test_silhouettes_are_scikit_learns_to_the_last_bit():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics import silhouette_score
+
+    docs = _noisy_corpus()
+    model = TfidfKMeans(k_range=(2, 7), random_state=3).fit(docs)
+    x = TfidfVectorizer(analyzer=identity_analyzer, token_pattern=None, lowercase=False).fit_transform(docs)
+    for k, score in model.silhouette_.items():
+        labels = KMeans(n_clusters=k, n_init=10, random_state=3).fit(x).labels_
+        assert score == float(silhouette_score(x, labels, metric="cosine")), k
+
+
+def test_cached_kmeans_fits_are_read_back(tmp_path):
+    docs = _noisy_corpus()
+    plain = TfidfKMeans(k_range=(2, 6), random_state=1).fit(docs)
+    cold = TfidfKMeans(k_range=(2, 6), random_state=1, memory=tmp_path).fit(docs)
+    entries = sorted(p.name for p in (tmp_path / "kmeans").iterdir())
+    assert len(entries) == 5
+    for model in (cold, TfidfKMeans(k_range=(2, 6), random_state=1, memory=tmp_path).fit(docs)):
+        assert model.silhouette_ == plain.silhouette_ and model.k_ == plain.k_
+        assert np.array_equal(model.labels_, plain.labels_)
+        assert np.array_equal(model.centroid_term_, plain.centroid_term_)
+        assert model.cluster_terms_ == plain.cluster_terms_
+    # a narrower range, or a fixed k, reads the fits it has (no new entry)
+    narrow = TfidfKMeans(k_range=(3, 4), random_state=1, memory=tmp_path).fit(docs)
+    assert narrow.silhouette_ == {k: plain.silhouette_[k] for k in (3, 4)}
+    TfidfKMeans(k=5, random_state=1, memory=tmp_path).fit(docs)
+    assert sorted(p.name for p in (tmp_path / "kmeans").iterdir()) == entries
+    # another seed or other units are other fits
+    TfidfKMeans(k=5, random_state=2, memory=tmp_path).fit(docs)
+    TfidfKMeans(k=5, random_state=1, memory=tmp_path).fit(docs[:-1])
+    assert len(list((tmp_path / "kmeans").iterdir())) == 7
+
+
+def test_a_cached_kmeans_entry_is_what_is_used_and_a_damaged_one_is_not(tmp_path):
+    from policytopics.features import CacheStore
+
+    docs = _noisy_corpus()
+    plain = TfidfKMeans(k=4, random_state=1).fit(docs)
+    TfidfKMeans(k=4, random_state=1, memory=tmp_path).fit(docs)
+    store = CacheStore(tmp_path, "kmeans")
+    (key,) = [p.name for p in store.folder.iterdir()]
+    # rewrite the entry with another silhouette (and valid checksums): it is read back as stored
+    kmeans = pickle.loads((store.path(key) / "kmeans.pkl").read_bytes())
+    TfidfKMeans._write_kmeans(store, key, kmeans, 0.123)
+    assert TfidfKMeans(k=4, random_state=1, memory=tmp_path).fit(docs).silhouette_ == {4: 0.123}
+    # damage it behind the store's back: refitted, the true silhouette again
+    (store.path(key) / "silhouette.json").write_text("0.5", encoding="utf-8")
+    assert TfidfKMeans(k=4, random_state=1, memory=tmp_path).fit(docs).silhouette_ == plain.silhouette_

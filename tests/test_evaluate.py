@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from policytopics.config import FeaturesConfig
 from policytopics.evaluate import (
+    FitPool,
     align_topics,
     coherence,
     perplexity,
     stability,
     sweep,
+    sweep_rows,
     topic_diversity,
 )
-from policytopics.features import to_bow
+from policytopics.features import corpus_features, to_bow
 from policytopics.models.lda import LdaTopicModel, make_model
 
 DATA = Path(__file__).parent / "data" / "models"
@@ -138,3 +142,58 @@ def test_sweep_rows_do_not_depend_on_the_number_of_workers(planted):
 def test_sweep_rejects_repeated_seeds(planted):
     with pytest.raises(ValueError, match="distinct"):
         sweep(planted, [4], [1, 1], functools.partial(make_model, passes=1), workers=1)
+
+
+# ---------------------------------------------------------------- cached fits
+def test_sweep_through_the_cache_gives_the_same_rows_and_refits_nothing(planted, tmp_path):
+    factory = functools.partial(make_model, passes=3, iterations=50)
+    plain = sweep(planted, [4, 5], [1, 2], factory, workers=1)
+    cold = sweep(planted, [4, 5], [1, 2], factory, workers=2, cache_dir=tmp_path)
+    assert cold == plain
+    fits = sorted(p.name for p in (tmp_path / "lda").iterdir())
+    assert len(fits) == 4
+    features = corpus_features(planted, FeaturesConfig(no_below=2, no_above=0.5), tmp_path)
+    with FitPool(planted, features, factory, [(4, 1), (4, 2), (5, 1), (5, 2)], workers=2, cache_dir=tmp_path) as pool:
+        assert pool.cached == 4  # everything read: no worker started
+        evaluations = {(k, s): pool.result(k, s) for k in (4, 5) for s in (1, 2)}
+        assert pool.fitted == 0
+        model = pool.model(5, 2)
+    assert sweep_rows(evaluations, [4, 5], [1, 2]) == plain
+    assert sorted(p.name for p in (tmp_path / "lda").iterdir()) == fits
+    direct = factory(5, 2).fit(planted)
+    assert np.array_equal(model.doc_topic_, direct.doc_topic_)
+    assert evaluations[(5, 2)].coherence == coherence(direct, planted)
+    assert evaluations[(5, 2)].perplexity == perplexity(direct, planted)
+
+
+def test_a_changed_top_n_reuses_the_fits_and_rescores_them(planted, tmp_path):
+    factory = functools.partial(make_model, passes=3, iterations=50)
+    sweep(planted, [4], [1], factory, workers=1, cache_dir=tmp_path)
+    features = corpus_features(planted, FeaturesConfig(no_below=2, no_above=0.5), tmp_path)
+    with FitPool(planted, features, factory, [(4, 1)], workers=1, topn=5, cache_dir=tmp_path) as pool:
+        assert pool.cached == 1  # the fit and its perplexity (which top_n does not change) are read...
+        evaluation = pool.result(4, 1)
+        assert pool.fitted == 0
+    assert evaluation.coherence == coherence(factory(4, 1).fit(planted), planted, topn=5)
+
+
+def test_a_corrupt_cached_fit_is_refitted(planted, tmp_path, caplog):
+    factory = functools.partial(make_model, passes=3, iterations=50)
+    first = sweep(planted, [4], [1, 2], factory, workers=1, cache_dir=tmp_path)
+    entry = next((tmp_path / "lda").iterdir())
+    state = entry / "lda.gensim.state"
+    state.write_bytes(state.read_bytes()[:100])
+    with caplog.at_level(logging.WARNING, logger="policytopics"):
+        again = sweep(planted, [4], [1, 2], factory, workers=1, cache_dir=tmp_path)
+    assert "corrupt" in caplog.text
+    assert again == first
+    assert (entry / "CHECKSUMS.json").is_file()  # rewritten
+
+
+def test_the_fit_pool_computes_each_task_once(planted, tmp_path):
+    factory = functools.partial(make_model, passes=2, iterations=20)
+    features = corpus_features(planted, FeaturesConfig(no_below=2, no_above=0.5))
+    with FitPool(planted, features, factory, [(4, 1), (4, 1), (5, 1)], workers=1, cache_dir=tmp_path) as pool:
+        pool.result(4, 1), pool.result(5, 1), pool.model(4, 1)
+        assert pool.fitted == 2
+    assert len(list((tmp_path / "lda").iterdir())) == 2

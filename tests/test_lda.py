@@ -20,13 +20,16 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from policytopics.config import FeaturesConfig, LdaConfig
-from policytopics.features import to_bow
+from policytopics.features import CacheStore, corpus_features, to_bow
 from policytopics.models.lda import (
     UNASSIGNED,
     LdaTopicModel,
     factory_from_config,
+    fit_cache_key,
     frex_scores,
+    load_cached_fit,
     map_topics_to_themes,
+    save_cached_fit,
 )
 
 DATA = Path(__file__).parent / "data" / "models"
@@ -310,3 +313,56 @@ def test_from_config_takes_every_setting():
     assert mapped.seed_keywords is None
     factory = factory_from_config(lda, features, CODEBOOK)
     assert factory(10, 5).get_params() == {**model.get_params(), "num_topics": 10, "random_state": 5}
+
+
+# ---------------------------------------------------------------- prepared features and the fit cache
+def _saved_bytes(model, folder):
+    model.save(folder)
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def test_fit_bow_is_fit_on_prepared_features(planted, tmp_path):
+    tokens, _, keywords = planted
+    params = {"seed_keywords": keywords, "passes": 3, "random_state": 7}
+    direct = LdaTopicModel(6, **params).fit(tokens)
+    features = corpus_features(tokens, FeaturesConfig(no_below=2, no_above=0.5))
+    prepared = LdaTopicModel(6, **params).fit_bow(features.dictionary, features.bows)
+    assert np.array_equal(direct.doc_topic_, prepared.doc_topic_)
+    assert np.array_equal(direct.topic_term_counts_, prepared.topic_term_counts_)
+    assert prepared.dictionary_ is not features.dictionary  # each model gets its own copy
+    assert _saved_bytes(direct, tmp_path / "a") == _saved_bytes(prepared, tmp_path / "b")
+    # a second fit on the same (now twice used) features saves the same bytes, and so does a second save
+    again = LdaTopicModel(6, **params).fit_bow(features.dictionary, features.bows)
+    assert _saved_bytes(again, tmp_path / "c") == _saved_bytes(direct, tmp_path / "a")
+    assert _saved_bytes(direct, tmp_path / "d") == _saved_bytes(direct, tmp_path / "a")
+
+
+def test_fit_cache_key_covers_every_parameter():
+    base = LdaTopicModel(8, seed_keywords={"a": ["x", "y"], "b": ["z"]}, random_state=1)
+    key = fit_cache_key(base, "f" * 64)
+    assert key == fit_cache_key(clone(base), "f" * 64)
+    variants = [
+        {"num_topics": 9}, {"random_state": 2}, {"seed_weight": 0.5}, {"eta": 0.02}, {"alpha": "asymmetric"},
+        {"passes": 21}, {"iterations": 100}, {"chunksize": 500}, {"no_below": 3}, {"no_above": 0.4},
+        {"keep_n": 100}, {"seed_keywords": None},
+        {"seed_keywords": {"b": ["z"], "a": ["x", "y"]}},  # theme order is topic order
+        {"seed_keywords": {"a": ["x"], "b": ["z"]}},
+    ]
+    keys = {fit_cache_key(clone(base).set_params(**change), "f" * 64) for change in variants}
+    assert len(keys) == len(variants) and key not in keys
+    assert fit_cache_key(base, "e" * 64) != key  # other tokens or features settings
+
+
+def test_a_cached_fit_reads_back_as_the_fit(guided, planted, tmp_path):
+    tokens = planted[0]
+    store = CacheStore(tmp_path / "cache", "lda")
+    assert load_cached_fit(store, "k") is None
+    fresh = LdaTopicModel(**guided.get_params()).fit(tokens)
+    expected = _saved_bytes(LdaTopicModel(**guided.get_params()).fit(tokens), tmp_path / "expected")
+    save_cached_fit(store, "k", fresh)
+    cached = load_cached_fit(store, "k")
+    assert np.array_equal(cached.doc_topic_, guided.doc_topic_)
+    assert cached.top_terms(10) == guided.top_terms(10)
+    assert _saved_bytes(cached, tmp_path / "again") == expected  # model/ gets the same bytes
+    (store.path("k") / "doc_topic.npy").write_bytes(b"broken")
+    assert load_cached_fit(store, "k") is None  # detected by its checksum, never used

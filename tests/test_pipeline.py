@@ -305,3 +305,41 @@ def test_validation_default_method_beats_the_keyword_count(seed_run):
     assert run_themes > keyword_count >= 0.9
     assert run_themes >= 0.94
     assert model_alone < run_themes
+
+
+def _snapshot(folder, skip=("timings.json",)):
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.relative_to(folder).as_posix() not in skip
+    }
+
+
+def test_the_model_cache_gives_the_same_bytes_and_refits_nothing(tmp_path):
+    # Light model settings keep this quick; the caches do not depend on them.
+    light = [f"corpus.path={SEEDS}", f"output.results_dir={tmp_path / 'results'}", f"cache.dir={tmp_path / 'cache'}",
+             "lda.passes=3", "lda.iterations=50", "selection.num_topics=[8, 10]", "selection.stability_seeds=1",
+             "lda.num_topics=10"]
+    cold = policytopics.run(DEFAULT_CONFIG, light)  # empty cache
+    # the run's own model is the sweep's (K=10, run seed) fit: fitted once
+    assert cold.models.fit_counts == {"lda_fits": 4, "lda_fitted": 4, "lda_from_cache": 0}
+    first = _snapshot(cold.run_dir)
+    assert "figures/theme_heatmap.png" in first and "model/lda.gensim" in first
+    warm = policytopics.run(DEFAULT_CONFIG, light)  # same cache, same settings
+    assert warm.models.fit_counts == {"lda_fits": 4, "lda_fitted": 0, "lda_from_cache": 4}
+    assert _snapshot(warm.run_dir) == first  # every artefact, figures and model files included
+
+    # Other K (one of the sweep), theme, cluster and term-list settings: nothing is refitted,
+    # and the run is what an uncached run of the same settings gives.
+    changed = [*light, "lda.num_topics=8", "themes.min_share=0.4", "themes.keyword_weight=0.3",
+               "cluster.k_range=[4, 8]", "lda.top_n=8", "output.figures=false", "output.report=false"]
+    rerun = policytopics.run(DEFAULT_CONFIG, [*changed, f"output.results_dir={tmp_path / 'changed'}"])
+    assert rerun.models.fit_counts == {"lda_fits": 4, "lda_fitted": 0, "lda_from_cache": 4}
+    entries = sorted((tmp_path / "cache").rglob("*"))
+    uncached = policytopics.run(
+        DEFAULT_CONFIG, [*changed, f"output.results_dir={tmp_path / 'uncached'}", "cache.models=false"])
+    assert uncached.models.fit_counts["lda_fitted"] == 4
+    assert sorted((tmp_path / "cache").rglob("*")) == entries  # nothing read or written there
+    differ = ("timings.json", "config.resolved.yaml", "manifest.json")  # the config differs in cache.models
+    assert _snapshot(rerun.run_dir, differ) == _snapshot(uncached.run_dir, differ)
+    assert rerun.models.selection == uncached.models.selection

@@ -206,11 +206,22 @@ class TokenizeConfig(_Section):
 
 
 class CacheConfig(_Section):
-    """The on-disk cache (jieba's prefix dictionary, tokenised units)."""
+    """The on-disk cache (jieba's prefix dictionary, tokenised units, features, fitted models)."""
 
     enabled: bool = Field(
         True,
-        description="Re-use tokens of units whose text and token settings are unchanged.",
+        description="Re-use tokens of units whose text and token settings are unchanged "
+        "(false: nothing is cached).",
+    )
+    models: bool = Field(
+        True,
+        description="With enabled: also re-use the model vocabulary and bags of words, every "
+        "LDA fit (the run's model and each fit of the model-selection sweep, with its "
+        "coherence and perplexity) and the KMeans fit of every k, whenever their inputs and "
+        "settings are unchanged: a rerun that changes only e.g. lda.num_topics (to a K of the "
+        "sweep), themes or cluster settings refits nothing it fitted before. Entries are keyed "
+        "by a hash of the tokens, every setting they depend on, the package versions and the "
+        "code, and checksummed; results are byte-identical with or without them.",
     )
     dir: str = Field(
         ".cache",

@@ -14,10 +14,14 @@ is single-process and seeded, so a row does not depend on which worker computed 
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
+import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,16 +29,22 @@ from gensim.models.coherencemodel import CoherenceModel
 from scipy.optimize import linear_sum_assignment
 from scipy.special import gammaln, logsumexp, psi
 
-from policytopics.features import to_bow
-from policytopics.models.lda import DEFAULT_TOP_N, LdaTopicModel
+from policytopics.config import FeaturesConfig
+from policytopics.features import CacheStore, Features, corpus_features, fingerprint, package_versions, source_hash, to_bow
+from policytopics.models.lda import DEFAULT_TOP_N, LdaTopicModel, fit_cache_key, load_cached_fit, save_cached_fit
+
+logger = logging.getLogger("policytopics")
 
 __all__ = [
     "COHERENCE_MEASURES",
+    "FitEvaluation",
+    "FitPool",
     "align_topics",
     "coherence",
     "perplexity",
     "stability",
     "sweep",
+    "sweep_rows",
     "topic_diversity",
 ]
 
@@ -180,11 +190,17 @@ def perplexity(model: LdaTopicModel, token_lists: Sequence[Sequence[str]]) -> fl
     >>> 1.0 < perplexity(model, units) < 6.0
     True
     """
-    bows = to_bow(model.dictionary_, token_lists)
+    return _perplexity(model, to_bow(model.dictionary_, token_lists))
+
+
+def _perplexity(model: LdaTopicModel, bows: list[list[tuple[int, int]]], gamma: np.ndarray | None = None) -> float:
+    """:func:`perplexity` of bags of words; ``gamma`` = their proportions if already inferred
+    (a fit's training units: the same deterministic inference gives the same array)."""
     words = sum(count for bow in bows for _, count in bow)
     if words == 0:
         raise ValueError("no token of the units is in the model's vocabulary")
-    gamma, _ = model._gamma(bows)
+    if gamma is None:
+        gamma, _ = model._gamma(bows)
     return float(np.exp2(-_bound(model, bows, gamma) / words))
 
 
@@ -276,30 +292,317 @@ def stability(
 
 
 # ---------------------------------------------------------------------------- sweep
-_WORKER_TOKENS: list[list[str]] | None = None
+#
+# Every fit of a run -- the run's own model and each (K, seed) of the model-selection sweep --
+# is one task: fit (LdaTopicModel.fit_bow on the shared features), perplexity, coherence. A
+# task's fitted model, perplexity and coherence are stored in the cache under keys that hash
+# everything they depend on, so a task that was computed before (in this run: the run's own
+# model is the sweep's (K, run seed) fit; in an earlier run with other model settings) is read,
+# not recomputed. Tasks run in worker processes, each fit single-process and seeded.
 
 
-def _init_sweep_worker(token_lists: list[list[str]]) -> None:
-    global _WORKER_TOKENS
-    _WORKER_TOKENS = token_lists
+@dataclass(frozen=True)
+class FitEvaluation:
+    """One (K, seed) fit as the run and the sweep use it.
+
+    Attributes
+    ----------
+    num_topics, seed : int
+    key : str
+        The fit's cache key (:func:`policytopics.models.lda.fit_cache_key`).
+    coherence : dict of str to list of float
+        Per measure, one value per topic (:func:`coherence`).
+    perplexity : float
+        :func:`perplexity` on the training units.
+    terms : list of list of str
+        Each topic's top terms by probability.
+    fitted : bool
+        Whether this run fitted the model (``False``: read from the cache).
+    """
+
+    num_topics: int
+    seed: int
+    key: str
+    coherence: dict[str, list[float]]
+    perplexity: float
+    terms: list[list[str]]
+    fitted: bool
 
 
-def _evaluate_fit(
-    task: tuple[int, int, Callable[[int, int], LdaTopicModel], int],
-    token_lists: list[list[str]] | None = None,
-) -> tuple[dict[str, Any], list[list[str]]]:
-    num_topics, seed, make_model, topn = task
-    tokens = token_lists if token_lists is not None else _WORKER_TOKENS
-    assert tokens is not None, "sweep worker started without tokens"
-    model = make_model(num_topics, seed).fit(tokens)
-    scores = coherence(model, tokens, COHERENCE_MEASURES, topn)
+@dataclass(frozen=True)
+class _Context:
+    """What every task needs: the units' tokens and features, and the cache folder."""
+
+    tokens: list[list[str]]
+    dictionary: Any
+    bows: list[list[tuple[int, int]]]
+    root: str
+
+
+_Task = tuple[int, int, Callable[[int, int], LdaTopicModel], int, str, tuple[str, ...]]
+_WORKER_CONTEXT: _Context | None = None
+
+
+def _init_worker(context: _Context) -> None:
+    global _WORKER_CONTEXT
+    _WORKER_CONTEXT = context
+
+
+def _score_key(kind: str, fit_key: str, *extra: Any) -> str:
+    return fingerprint(kind, fit_key, *extra, package_versions("gensim", "numpy", "scipy"), source_hash(__file__))
+
+
+def _stores(root: str) -> tuple[CacheStore, CacheStore]:
+    return CacheStore(root, "lda"), CacheStore(root, "scores")
+
+
+def _fitted(task: _Task, root: str) -> bool:
+    """Whether the fit of ``task`` and its perplexity are in the cache (no worker needed)."""
+    key = task[4]
+    fits, scores = _stores(root)
+    return fits.get(key) is not None and scores.get(_score_key("perplexity", key)) is not None
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """What a task returns from its worker: the fit's perplexity and top terms."""
+
+    perplexity: float
+    terms: list[list[str]]
+    fitted: bool
+
+
+def _run_task(task: _Task, context: _Context | None = None) -> _Fit:
+    """Fit (or read) one model and its perplexity; store both in the cache."""
+    context = context if context is not None else _WORKER_CONTEXT
+    assert context is not None, "sweep worker started without its context"
+    num_topics, seed, make_model, topn, key, _ = task
+    fits, scores = _stores(context.root)
+    model = load_cached_fit(fits, key)
+    gamma = None
+    fitted = model is None
+    if model is None:
+        model = make_model(num_topics, seed).fit_bow(context.dictionary, context.bows)
+        gamma = model._train_gamma
+        save_cached_fit(fits, key, model)
+    perplexity_key = _score_key("perplexity", key)
+    value = scores.get_json(perplexity_key)
+    if value is None:
+        value = _perplexity(model, context.bows, gamma)
+        scores.put_json(perplexity_key, value)
     terms = [[term for term, _ in topic] for topic in model.top_terms(topn)]
-    row: dict[str, Any] = {"num_topics": num_topics, "seed": seed}
-    for measure in COHERENCE_MEASURES:
-        row[measure] = float(np.mean(scores[measure]))
-    row["diversity"] = topic_diversity(terms)
-    row["perplexity"] = perplexity(model, tokens)
-    return row, terms
+    return _Fit(float(value), terms, fitted)
+
+
+def _coherence_of_fits(
+    topic_sets: Sequence[Sequence[Sequence[str]]], texts: list[list[str]], dictionary: Any, measure: str, topn: int
+) -> list[list[float]]:
+    """:func:`coherence` of the top terms of several fits, one list of per-topic values per fit.
+
+    gensim's ``CoherenceModel`` counts word occurrences and co-occurrences (in sliding windows
+    for c_v and c_npmi, in units for u_mass) for the words of the topics it is given, which is
+    most of its cost. Here the counts are made once, for the words of all the fits' topics, and
+    re-used for each fit (gensim keeps its counts when new topics only use counted words). A
+    pair's counts do not depend on which other words are counted, so every fit gets exactly
+    the values :func:`coherence` computes for it alone.
+    """
+    scorer = CoherenceModel(
+        topics=[list(topic) for topics in topic_sets for topic in topics],
+        texts=texts,
+        dictionary=dictionary,
+        coherence=measure,
+        topn=topn,
+        processes=1,
+    )
+    scorer.estimate_probabilities()
+    values = []
+    for topics in topic_sets:
+        scorer.topics = [list(topic) for topic in topics]
+        values.append([float(value) for value in scorer.get_coherence_per_topic()])
+    return values
+
+
+class FitPool:
+    """Fit and evaluate LDA models for (K, seed) tasks in worker processes, through the cache.
+
+    On entering, every task whose fit or perplexity is not in the cache is submitted to a pool
+    of ``workers`` processes (the largest K first, so that the pool finishes together); the
+    caller can do other work (e.g. clustering) meanwhile and then ask for results with
+    :meth:`result` and for fitted models with :meth:`model`. The first result waits for every
+    fit; then the coherence of all fits that lack it is computed at once, in this process
+    (:func:`_coherence_of_fits`). Results do not depend on the number of workers or on what
+    came from the cache.
+
+    Parameters
+    ----------
+    token_lists : sequence of sequence of str
+        The units' tokens (the reference texts of the coherence).
+    features : Features
+        Their vocabulary and bags of words (:func:`policytopics.features.corpus_features`),
+        built with the filter settings of the models ``make_model`` makes.
+    make_model : callable (num_topics, seed) -> LdaTopicModel
+        A picklable factory, e.g. :func:`policytopics.models.lda.factory_from_config`.
+    tasks : sequence of (int, int)
+        The (K, seed) pairs.
+    workers : int
+        Worker processes (0 = one per CPU core; 1 = compute in this process when asked).
+    topn : int
+        Top terms per topic (coherence, diversity, Jaccard).
+    cache_dir : str or Path, optional
+        The cache folder (entries under ``lda/`` and ``scores/``); ``None`` uses a temporary
+        folder removed on exit, so nothing is re-used between runs.
+    measures : sequence of str
+        Coherence measures (gensim ``CoherenceModel`` names).
+
+    Examples
+    --------
+    >>> with FitPool(tokens, features, factory, [(8, 1), (10, 1)], workers=2) as pool:  # doctest: +SKIP
+    ...     model = pool.model(8, 1)
+    ...     rows = sweep_rows({t: pool.result(*t) for t in [(8, 1), (10, 1)]}, [8, 10], [1])
+    """
+
+    def __init__(
+        self,
+        token_lists: Sequence[Sequence[str]],
+        features: Features,
+        make_model: Callable[[int, int], LdaTopicModel],
+        tasks: Sequence[tuple[int, int]],
+        workers: int,
+        topn: int = DEFAULT_TOP_N,
+        cache_dir: str | Path | None = None,
+        measures: Sequence[str] = COHERENCE_MEASURES,
+    ) -> None:
+        if workers < 0:
+            raise ValueError(f"workers must be >= 0, got {workers}")
+        self._temporary = tempfile.TemporaryDirectory(prefix="policytopics-fits-") if cache_dir is None else None
+        root = self._temporary.name if self._temporary is not None else str(cache_dir)
+        self._context = _Context([list(tokens) for tokens in token_lists], features.dictionary, features.bows, root)
+        self._topn = int(topn)
+        self._measures = tuple(measures)
+        self._tasks: dict[tuple[int, int], _Task] = {}
+        for num_topics, seed in tasks:
+            num_topics, seed = int(num_topics), int(seed)
+            key = fit_cache_key(make_model(num_topics, seed), features.key)
+            self._tasks[(num_topics, seed)] = (num_topics, seed, make_model, self._topn, key, self._measures)
+        self._results: dict[tuple[int, int], FitEvaluation] = {}
+        self._futures: dict[tuple[int, int], Future[_Fit]] = {}
+        self._pool: ProcessPoolExecutor | None = None
+        pending = [name for name, task in self._tasks.items() if not _fitted(task, root)]
+        #: tasks whose fit was in the cache when the pool started
+        self.cached = len(self._tasks) - len(pending)
+        if workers == 0:
+            workers = os.cpu_count() or 1
+        workers = min(workers, len(pending))
+        if workers > 1:
+            # spawn: workers start clean (no inherited threads or state), on every platform
+            self._pool = ProcessPoolExecutor(
+                workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker, initargs=(self._context,),
+            )
+            for name in sorted(pending, key=lambda name: (-name[0], name[1])):  # longest fits first
+                self._futures[name] = self._pool.submit(_run_task, self._tasks[name])
+
+    def __enter__(self) -> FitPool:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
+        self.close(cancel=exc_type is not None)
+
+    def close(self, cancel: bool = False) -> None:
+        """Stop the workers (at once with ``cancel``) and remove a temporary cache folder."""
+        if self._pool is not None:
+            if cancel:
+                for process in list(getattr(self._pool, "_processes", {}).values()):
+                    process.terminate()
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        if self._temporary is not None:
+            self._temporary.cleanup()
+            self._temporary = None
+
+    def _gather(self) -> None:
+        """Wait for every fit, then read or compute the coherence of all of them."""
+        if self._results:
+            return
+        fits = {
+            name: self._futures.pop(name).result() if name in self._futures else _run_task(task, self._context)
+            for name, task in self._tasks.items()
+        }
+        scores = _stores(self._context.root)[1]
+        values: dict[tuple[int, int], dict[str, list[float]]] = {name: {} for name in self._tasks}
+        for measure in self._measures:
+            missing = []
+            for name, task in self._tasks.items():
+                cached = scores.get_json(_score_key("coherence", task[4], self._topn, measure))
+                if cached is None:
+                    missing.append(name)
+                else:
+                    values[name][measure] = [float(value) for value in cached]
+            if missing:
+                computed = _coherence_of_fits(
+                    [fits[name].terms for name in missing], self._context.tokens, self._context.dictionary,
+                    measure, self._topn,
+                )
+                for name, per_topic in zip(missing, computed):
+                    scores.put_json(_score_key("coherence", self._tasks[name][4], self._topn, measure), per_topic)
+                    values[name][measure] = per_topic
+        for name, task in self._tasks.items():
+            fit = fits[name]
+            self._results[name] = FitEvaluation(
+                name[0], name[1], task[4], values[name], fit.perplexity, fit.terms, fit.fitted
+            )
+
+    def result(self, num_topics: int, seed: int) -> FitEvaluation:
+        """The evaluation of the (K, seed) task (the first call waits for every fit)."""
+        self._gather()
+        return self._results[(int(num_topics), int(seed))]
+
+    def model(self, num_topics: int, seed: int) -> LdaTopicModel:
+        """The fitted model of the (K, seed) task, read from the cache (so a model fitted now
+        and one fitted by an earlier run are the same object down to their saved bytes)."""
+        evaluation = self.result(num_topics, seed)
+        fits = _stores(self._context.root)[0]
+        model = load_cached_fit(fits, evaluation.key)
+        if model is None:  # removed or damaged since it was written: fit it again
+            _run_task(self._tasks[(evaluation.num_topics, evaluation.seed)], self._context)
+            model = load_cached_fit(fits, evaluation.key)
+        if model is None:
+            raise RuntimeError(f"the fit of K={num_topics}, seed={seed} could not be read back from {self._context.root}")
+        return model
+
+    @property
+    def fitted(self) -> int:
+        """How many models this pool fitted (not read from the cache)."""
+        self._gather()
+        return sum(result.fitted for result in self._results.values())
+
+
+def sweep_rows(
+    evaluations: dict[tuple[int, int], FitEvaluation], num_topics: Sequence[int], seeds: Sequence[int]
+) -> list[dict[str, Any]]:
+    """The rows of :func:`sweep` from the evaluation of every (K, seed) fit.
+
+    Examples
+    --------
+    >>> rows = sweep_rows({(k, s): pool.result(k, s) for k in (8, 10) for s in (1, 2)}, [8, 10], [1, 2])  # doctest: +SKIP
+    """
+    rows = []
+    for k in num_topics:
+        reference = evaluations[(k, seeds[0])].terms
+        for seed in seeds:
+            evaluation = evaluations[(k, seed)]
+            row: dict[str, Any] = {"num_topics": int(k), "seed": int(seed)}
+            for measure in COHERENCE_MEASURES:
+                row[measure] = float(np.mean(evaluation.coherence[measure]))
+            row["diversity"] = topic_diversity(evaluation.terms)
+            row["perplexity"] = evaluation.perplexity
+            if seed == seeds[0]:
+                row["jaccard"] = None
+            else:
+                matches = align_topics(reference, evaluation.terms)
+                row["jaccard"] = float(np.mean([value for _, _, value in matches]))
+            rows.append(row)
+    return rows
 
 
 def sweep(
@@ -309,6 +612,7 @@ def sweep(
     make_model: Callable[[int, int], LdaTopicModel],
     workers: int,
     topn: int = DEFAULT_TOP_N,
+    cache_dir: str | Path | None = None,
 ) -> list[dict[str, Any]]:
     """Fit and score a model for every (K, seed), in parallel processes.
 
@@ -329,6 +633,9 @@ def sweep(
         depend on it.
     topn : int
         Top terms per topic for coherence, diversity and the Jaccard matching.
+    cache_dir : str or Path, optional
+        The cache folder: fits, features and scores computed before are read from it, new
+        ones stored in it. ``None``: nothing is re-used.
 
     Returns
     -------
@@ -353,28 +660,12 @@ def sweep(
         raise ValueError(f"sweep num_topics and seeds must be distinct, got {num_topics} and {seeds}")
     if workers < 0:
         raise ValueError(f"workers must be >= 0, got {workers}")
-    tokens = [list(tokens) for tokens in token_lists]
-    tasks = [(int(k), int(seed), make_model, int(topn)) for k in num_topics for seed in seeds]
-    if workers == 0:
-        workers = os.cpu_count() or 1
-    workers = min(workers, len(tasks))
-    if workers == 1:
-        results = [_evaluate_fit(task, tokens) for task in tasks]
-    else:
-        # spawn: workers start clean (no inherited threads or state), on every platform
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_sweep_worker, initargs=(tokens,)) as pool:
-            results = list(pool.map(_evaluate_fit, tasks))
-
-    reference_terms = {
-        row["num_topics"]: terms for row, terms in results if row["seed"] == seeds[0]
-    }
-    rows = []
-    for row, terms in results:
-        if row["seed"] == seeds[0]:
-            row["jaccard"] = None
-        else:
-            matches = align_topics(reference_terms[row["num_topics"]], terms)
-            row["jaccard"] = float(np.mean([value for _, _, value in matches]))
-        rows.append(row)
-    return rows
+    params = make_model(int(num_topics[0]), int(seeds[0])).get_params()
+    features = corpus_features(
+        token_lists, FeaturesConfig(no_below=params["no_below"], no_above=params["no_above"], keep_n=params["keep_n"]),
+        cache_dir,
+    )
+    tasks = [(int(k), int(seed)) for k in num_topics for seed in seeds]
+    with FitPool(token_lists, features, make_model, tasks, workers, topn, cache_dir) as pool:
+        evaluations = {task: pool.result(*task) for task in tasks}
+    return sweep_rows(evaluations, [int(k) for k in num_topics], [int(seed) for seed in seeds])

@@ -12,33 +12,107 @@ choice does not depend on the order in which terms were first seen). The ids are
 re-assigned in sorted term order: the same set of units, in any order, gives the same ids, and
 nothing depends on Python's hash seed. The dictionary keeps no gensim lifecycle log (which
 records the date and file names), so saving the same dictionary twice writes the same bytes.
+
+:func:`corpus_features` does both and caches the result on disk: the dictionary and the bags
+of words are stored under a key that hashes the token lists, the ``features`` settings, the
+gensim version and this module's code, so a rerun on the same tokens (whatever model settings
+changed) reads them instead of rebuilding them. :class:`CacheStore` is the on-disk store of
+such entries (also used for fitted models): every entry is a folder whose files are listed
+with their SHA-256 in ``CHECKSUMS.json``; an entry that fails the check (truncated, corrupt,
+half-written) is deleted, reported and rebuilt, never used. Entries are written into a
+temporary folder and renamed into place, so a reader never sees a half-written one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+import hashlib
+import json
+import logging
+import os
+import platform
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 from gensim.corpora import Dictionary
 
 from policytopics.config import FeaturesConfig
 
-__all__ = ["build_dictionary", "to_bow"]
+__all__ = [
+    "CacheStore",
+    "Features",
+    "build_dictionary",
+    "copy_dictionary",
+    "corpus_features",
+    "features_key",
+    "fingerprint",
+    "to_bow",
+]
+
+logger = logging.getLogger("policytopics")
+
+#: Bump when the stored form of the features changes (old entries are then ignored).
+_FEATURES_FORMAT = 1
+
+
+def _new_dictionary(
+    terms: Sequence[str], dfs: Sequence[int], cfs: Sequence[int], num_docs: int, num_pos: int, num_nnz: int
+) -> Dictionary:
+    """A fresh ``Dictionary`` with ids ``0..V-1`` for ``terms``, built the same way every time.
+
+    Every dictionary the models see is built here, so that two of them with the same content
+    are the same objects down to their pickles (gensim's ``save`` leaves attributes behind on
+    a dictionary it has saved, so a saved one is never handed on).
+    """
+    result = Dictionary()
+    result.token2id = {term: term_id for term_id, term in enumerate(terms)}
+    result.dfs = {term_id: int(value) for term_id, value in enumerate(dfs)}
+    result.cfs = {term_id: int(value) for term_id, value in enumerate(cfs)}
+    result.num_docs = int(num_docs)
+    result.num_pos = int(num_pos)
+    result.num_nnz = int(num_nnz)
+    # no gensim lifecycle log: it would put the date and file names into saved files
+    result.lifecycle_events = None
+    return result
 
 
 def _sorted_dictionary(dictionary: Dictionary) -> Dictionary:
     """A copy of ``dictionary`` whose ids are assigned in sorted term order."""
     terms = sorted(dictionary.token2id)
-    result = Dictionary()
-    result.token2id = {term: new_id for new_id, term in enumerate(terms)}
     old_ids = [dictionary.token2id[term] for term in terms]
-    result.dfs = {new_id: dictionary.dfs.get(old_id, 0) for new_id, old_id in enumerate(old_ids)}
-    result.cfs = {new_id: dictionary.cfs.get(old_id, 0) for new_id, old_id in enumerate(old_ids)}
-    result.num_docs = dictionary.num_docs
-    result.num_pos = dictionary.num_pos
-    result.num_nnz = dictionary.num_nnz
-    # no gensim lifecycle log: it would put the date and file names into saved files
-    result.lifecycle_events = None
-    return result
+    return _new_dictionary(
+        terms,
+        [dictionary.dfs.get(old_id, 0) for old_id in old_ids],
+        [dictionary.cfs.get(old_id, 0) for old_id in old_ids],
+        dictionary.num_docs, dictionary.num_pos, dictionary.num_nnz,
+    )
+
+
+def copy_dictionary(dictionary: Dictionary) -> Dictionary:
+    """A fresh copy of a dictionary whose ids run ``0..V-1`` (e.g. from :func:`build_dictionary`).
+
+    Examples
+    --------
+    >>> d = build_dictionary([["招商", "项目"], ["项目", "土地"]], FeaturesConfig(no_below=1, no_above=1.0))
+    >>> copy = copy_dictionary(d)
+    >>> copy is d, copy.token2id == d.token2id, copy.cfs == d.cfs
+    (False, True, True)
+    """
+    terms = [term for term, _ in sorted(dictionary.token2id.items(), key=lambda item: item[1])]
+    if [dictionary.token2id[term] for term in terms] != list(range(len(terms))):
+        raise ValueError("copy_dictionary needs a dictionary whose ids run 0..V-1")
+    return _new_dictionary(
+        terms,
+        [dictionary.dfs.get(i, 0) for i in range(len(terms))],
+        [dictionary.cfs.get(i, 0) for i in range(len(terms))],
+        dictionary.num_docs, dictionary.num_pos, dictionary.num_nnz,
+    )
 
 
 def build_dictionary(token_lists: Iterable[Sequence[str]], config: FeaturesConfig) -> Dictionary:
@@ -121,3 +195,270 @@ def to_bow(dictionary: Dictionary, token_lists: Iterable[Sequence[str]]) -> list
             raise ValueError(f"unit {position}: expected a list of tokens, got a string")
         bows.append(dictionary.doc2bow(list(tokens)))
     return bows
+
+
+# -- on-disk cache ------------------------------------------------------------------------------
+
+
+def fingerprint(*parts: Any) -> str:
+    """SHA-256 of JSON-able ``parts`` (lists, dicts with string keys, str, int, float, None).
+
+    Dict keys are sorted, so pass ordered data (e.g. theme keywords, whose order is the topic
+    order) as lists of pairs.
+
+    Examples
+    --------
+    >>> fingerprint({"a": 1, "b": [1, 2]}) == fingerprint({"b": [1, 2], "a": 1})
+    True
+    >>> fingerprint([1, 2]) == fingerprint([2, 1])
+    False
+    """
+    text = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@functools.cache
+def _versions(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    versions = {name: importlib_metadata.version(name) for name in names}
+    versions["python"] = platform.python_version()
+    versions["machine"] = platform.machine()
+    return tuple(versions.items())
+
+
+def package_versions(*names: str) -> dict[str, str]:
+    """Installed versions of ``names`` plus the Python version and machine (for cache keys)."""
+    return dict(_versions(tuple(names)))
+
+
+@functools.cache
+def source_hash(path: str | Path) -> str:
+    """SHA-256 of a source file: cache keys include the code that computed an entry, so a
+    changed algorithm never reads an old result."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class CacheStore:
+    """Checksummed cache entries: ``<root>/<kind>/<key>/`` folders of files.
+
+    Every entry lists its files with their SHA-256 in ``CHECKSUMS.json`` (written last). An
+    entry whose listing is missing or unreadable, or one of whose files is missing or differs
+    from its checksum, is reported, deleted and treated as absent: it is rebuilt, never used.
+    Entries are written into a temporary folder beside them and renamed into place, so a
+    reader (another process included) never sees a half-written entry.
+
+    Parameters
+    ----------
+    root : str or Path
+        The cache folder (``cache.dir``).
+    kind : str
+        The sub-folder of this kind of entry (``features``, ``lda``, ...).
+
+    Examples
+    --------
+    >>> store = CacheStore(tmp_path, "demo")  # doctest: +SKIP
+    >>> store.put_json("k1", {"value": 1.5})  # doctest: +SKIP
+    >>> store.get_json("k1")  # doctest: +SKIP
+    {'value': 1.5}
+    """
+
+    CHECKSUMS = "CHECKSUMS.json"
+
+    def __init__(self, root: str | Path, kind: str) -> None:
+        self.root = Path(root)
+        self.kind = kind
+        self.folder = self.root / kind
+
+    def path(self, key: str) -> Path:
+        """Where the entry ``key`` lives (whether or not it exists)."""
+        return self.folder / key
+
+    def _valid(self, entry: Path) -> bool:
+        try:
+            listing = json.loads((entry / self.CHECKSUMS).read_text(encoding="utf-8"))
+            if not isinstance(listing, dict) or not listing:
+                return False
+            return all(
+                (entry / name).is_file() and _sha256_file(entry / name) == checksum
+                for name, checksum in listing.items()
+            )
+        except (OSError, ValueError):
+            return False
+
+    def get(self, key: str) -> Path | None:
+        """The folder of entry ``key`` if it exists and passes its checksums, else ``None``."""
+        entry = self.path(key)
+        if not entry.is_dir():
+            return None
+        if self._valid(entry):
+            return entry
+        logger.warning("cache: %s entry %s is incomplete or corrupt; it will be rebuilt", self.kind, key[:12])
+        shutil.rmtree(entry, ignore_errors=True)
+        return None
+
+    def put(self, key: str, write: Callable[[Path], None]) -> Path:
+        """Create entry ``key``: ``write(folder)`` fills a fresh folder, which is then checksummed
+        and renamed into place (replacing a previous entry of that key). Returns the entry."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".tmp-{key[:16]}-", dir=self.folder))
+        try:
+            write(staging)
+            listing = {
+                path.relative_to(staging).as_posix(): _sha256_file(path)
+                for path in sorted(staging.rglob("*"))
+                if path.is_file()
+            }
+            (staging / self.CHECKSUMS).write_text(json.dumps(listing, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+            entry = self.path(key)
+            if entry.exists():
+                shutil.rmtree(entry, ignore_errors=True)
+            try:
+                os.rename(staging, entry)
+            except OSError:  # another process put the same entry meanwhile
+                if self.get(key) is None:
+                    raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return entry
+
+    def get_json(self, key: str) -> Any:
+        """The JSON value stored by :meth:`put_json` under ``key``, or ``None``."""
+        entry = self.get(key)
+        if entry is None:
+            return None
+        return json.loads((entry / "value.json").read_text(encoding="utf-8"))
+
+    def put_json(self, key: str, value: Any) -> None:
+        """Store a JSON-able value (floats round-trip exactly) under ``key``."""
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True, allow_nan=True)
+        self.put(key, lambda folder: (folder / "value.json").write_text(text, encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Features:
+    """The model vocabulary and the bags of words of the units, with their cache key.
+
+    Attributes
+    ----------
+    dictionary : gensim.corpora.Dictionary
+        From :func:`build_dictionary`.
+    bows : list of list of (int, int)
+        From :func:`to_bow`, one per unit.
+    key : str
+        :func:`features_key` of the token lists and settings: what fitted models are keyed on.
+    """
+
+    dictionary: Dictionary
+    bows: list[list[tuple[int, int]]]
+    key: str
+
+
+def features_key(token_lists: Iterable[Sequence[str]], config: FeaturesConfig) -> str:
+    """The cache key of the features of ``token_lists`` under ``config``.
+
+    A hash of every token list (in order), the ``features`` settings, the gensim version and
+    this module's code.
+
+    Examples
+    --------
+    >>> a = features_key([["招商", "项目"]], FeaturesConfig())
+    >>> a == features_key([["招商", "项目"]], FeaturesConfig(no_below=3))
+    False
+    """
+    digest = hashlib.sha256()
+    for position, tokens in enumerate(token_lists):
+        if isinstance(tokens, str):
+            raise ValueError(f"unit {position}: expected a list of tokens, got a string")
+        digest.update(json.dumps(list(tokens), ensure_ascii=False).encode("utf-8"))
+        digest.update(b"\n")
+    return fingerprint(
+        "features", _FEATURES_FORMAT, digest.hexdigest(), config.model_dump(mode="json"),
+        package_versions("gensim"), source_hash(__file__),
+    )
+
+
+def _write_features(folder: Path, dictionary: Dictionary, bows: Sequence[Sequence[tuple[int, int]]]) -> None:
+    num_terms = len(dictionary.token2id)
+    vocabulary = {
+        "terms": [term for term, _ in sorted(dictionary.token2id.items(), key=lambda item: item[1])],
+        "dfs": [int(dictionary.dfs.get(i, 0)) for i in range(num_terms)],
+        "cfs": [int(dictionary.cfs.get(i, 0)) for i in range(num_terms)],
+        "num_docs": int(dictionary.num_docs),
+        "num_pos": int(dictionary.num_pos),
+        "num_nnz": int(dictionary.num_nnz),
+    }
+    (folder / "dictionary.json").write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
+    lengths = np.array([len(bow) for bow in bows], dtype=np.int64)
+    ids = np.array([term_id for bow in bows for term_id, _ in bow], dtype=np.int64)
+    counts = np.array([count for bow in bows for _, count in bow], dtype=np.int64)
+    with (folder / "bows.npz").open("wb") as handle:
+        np.savez(handle, lengths=lengths, ids=ids, counts=counts)
+
+
+def _read_features(folder: Path) -> tuple[Dictionary, list[list[tuple[int, int]]]]:
+    vocabulary = json.loads((folder / "dictionary.json").read_text(encoding="utf-8"))
+    dictionary = _new_dictionary(
+        vocabulary["terms"], vocabulary["dfs"], vocabulary["cfs"],
+        vocabulary["num_docs"], vocabulary["num_pos"], vocabulary["num_nnz"],
+    )
+    with np.load(folder / "bows.npz", allow_pickle=False) as arrays:
+        lengths, ids, counts = arrays["lengths"], arrays["ids"].tolist(), arrays["counts"].tolist()
+    bows = []
+    start = 0
+    for length in lengths.tolist():
+        bows.append(list(zip(ids[start:start + length], counts[start:start + length])))
+        start += length
+    return dictionary, bows
+
+
+def corpus_features(
+    token_lists: Sequence[Sequence[str]], config: FeaturesConfig, cache_dir: str | Path | None = None
+) -> Features:
+    """The dictionary and bags of words of ``token_lists``, read from the cache when present.
+
+    Parameters
+    ----------
+    token_lists : sequence of sequence of str
+        The tokens of each unit.
+    config : FeaturesConfig
+        The vocabulary filter (see :func:`build_dictionary`).
+    cache_dir : str or Path, optional
+        The cache folder; the entry goes to ``<cache_dir>/features/<key>/``. ``None``: no cache.
+
+    Returns
+    -------
+    Features
+        The same dictionary and bags of words as :func:`build_dictionary` and :func:`to_bow`,
+        whether built or read.
+
+    Examples
+    --------
+    >>> features = corpus_features([["招商", "项目"], ["项目", "土地"]], FeaturesConfig(no_above=1.0))
+    >>> features.dictionary.token2id, features.bows
+    ({'项目': 0}, [[(0, 1)], [(0, 1)]])
+    """
+    token_lists = [tokens if isinstance(tokens, str) else list(tokens) for tokens in token_lists]
+    key = features_key(token_lists, config)
+    store = CacheStore(cache_dir, "features") if cache_dir is not None else None
+    if store is not None:
+        entry = store.get(key)
+        if entry is not None:
+            try:
+                dictionary, bows = _read_features(entry)
+            except (OSError, ValueError, KeyError) as error:  # checksummed, so only a format change
+                logger.warning("cache: features entry %s unreadable (%s); rebuilding", key[:12], error)
+            else:
+                logger.info("features: vocabulary and bags of words read from the cache")
+                return Features(dictionary, bows, key)
+    dictionary = build_dictionary(token_lists, config)
+    bows = to_bow(dictionary, token_lists)
+    if store is not None:
+        store.put(key, lambda folder: _write_features(folder, dictionary, bows))
+    return Features(dictionary, bows, key)

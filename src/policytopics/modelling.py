@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -58,6 +58,9 @@ class ModelResults:
     agreement_ari: float
     agreement_table: Any
     selection: list[dict[str, Any]]
+    #: LDA fits of the run (``lda_fits``: the run's model and the sweep's, counted once),
+    #: how many were fitted now and how many read from the cache
+    fit_counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def theme_columns(self) -> list[str]:
@@ -88,6 +91,12 @@ def check_model_config(config: Config) -> Codebook:
     return codebook
 
 
+def model_cache_dir(config: Config) -> str | None:
+    """The cache folder for features and fitted models (``None`` when ``cache.enabled`` or
+    ``cache.models`` is off: nothing is read or kept)."""
+    return config.cache.dir if config.cache.enabled and config.cache.models else None
+
+
 def fit_models(
     config: Config,
     units: Sequence[Unit],
@@ -112,14 +121,23 @@ def fit_models(
     codebook : Codebook, optional
         The result of :func:`check_model_config` (called here when omitted).
 
+    Notes
+    -----
+    With ``cache.enabled`` and ``cache.models``, the vocabulary and bags of words, every LDA
+    fit (with its coherence and perplexity) and every KMeans fit are read from ``cache.dir``
+    when computed before for the same tokens and settings, and stored there otherwise (see
+    :class:`policytopics.evaluate.FitPool`); the results are the same either way.
+
     Examples
     --------
     >>> results = fit_models(config, units, documents, token_lists, tokenizer.tokenize)  # doctest: +SKIP
     >>> results.doc_themes  # doctest: +SKIP
     """
-    from policytopics.evaluate import coherence, sweep
+    from policytopics.evaluate import FitPool, sweep_rows
+    from policytopics.features import corpus_features
     from policytopics.models.cluster import TfidfKMeans, agreement
-    from policytopics.models.lda import LdaTopicModel, factory_from_config, map_topics_to_themes
+    from policytopics.models.lda import factory_from_config, map_topics_to_themes
+    from policytopics.tokenize import resolve_workers
 
     if codebook is None:
         codebook = check_model_config(config)
@@ -137,7 +155,40 @@ def fit_models(
 
     guided = config.lda.method == "guided"
     seed_keywords = keyword_check.usable if guided else None
-    lda = LdaTopicModel.from_config(config.lda, config.features, config.seed, seed_keywords).fit(list(token_lists))
+    cache_dir = model_cache_dir(config)
+    token_lists = [list(tokens) for tokens in token_lists]
+    try:
+        features = corpus_features(token_lists, config.features, cache_dir)
+    except ValueError as error:  # no term survives the vocabulary filter
+        raise PolicytopicsError(f"features: {error}") from None
+
+    # One pool of fits: every (K, seed) of the sweep plus the run's own model, which is the
+    # sweep's (lda.num_topics, seed) fit when that K is swept (fitted once, used twice). Fits
+    # found in the cache are read; the others run in worker processes while this process
+    # clusters the units.
+    seeds = [config.seed + offset for offset in range(config.selection.stability_seeds + 1)]
+    grid = [(int(k), seed) for k in config.selection.num_topics for seed in seeds]
+    main = (int(config.lda.num_topics), config.seed)
+    factory = factory_from_config(config.lda, config.features, seed_keywords)
+    tasks = grid + ([main] if main not in grid else [])
+    with FitPool(
+        token_lists, features, factory, tasks, resolve_workers(config.selection.workers),
+        topn=config.lda.top_n, cache_dir=cache_dir,
+    ) as pool:
+        # The clusters see the same vocabulary as LDA (after filter_extremes), so the two are compared fairly.
+        model_vocabulary = set(features.dictionary.token2id)
+        clusters = TfidfKMeans.from_config(config.cluster, config.seed, memory=cache_dir).fit(
+            [[token for token in tokens if token in model_vocabulary] for tokens in token_lists]
+        )
+        lda = pool.model(*main)
+        scores = pool.result(*main).coherence
+        evaluations = {task: pool.result(*task) for task in grid}
+        fitted = pool.fitted
+    selection = sweep_rows(evaluations, [int(k) for k in config.selection.num_topics], seeds)
+    logger.info(
+        "models: %d LDA fits, %d read from the cache, %d fitted", len(tasks), len(tasks) - fitted, fitted
+    )
+
     if guided:
         topic_themes = [theme or UNASSIGNED for theme in lda.topic_theme_]
     else:
@@ -159,27 +210,12 @@ def fit_models(
     # (min_share applies to units, which carry one point each).
     doc_themes = [theme_ranking(shares, ids)[0] for shares in np.nan_to_num(doc_shares)]
     doc_topic = document_theme_shares(lda.doc_topic_, doc_of_unit, lengths, doc_ids)
-    scores = coherence(lda, list(token_lists), topn=config.lda.top_n)
 
-    # The clusters see the same vocabulary as LDA (after filter_extremes), so the two are compared fairly.
-    model_vocabulary = set(lda.vocabulary_)
-    clusters = TfidfKMeans.from_config(config.cluster, config.seed).fit(
-        [[token for token in tokens if token in model_vocabulary] for tokens in token_lists]
-    )
     cluster_topic_themes = map_topics_to_themes(
         clusters.centroid_term_, list(clusters.terms_), keyword_check.usable, config.lda.map_min_weight, config.lda.map_margin
     )
     cluster_themes = [cluster_topic_themes[label] if label >= 0 else UNASSIGNED for label in clusters.labels_]
     ari, table = agreement(unit_themes, cluster_themes)
-
-    from policytopics.tokenize import resolve_workers
-
-    seeds = [config.seed + offset for offset in range(config.selection.stability_seeds + 1)]
-    factory = factory_from_config(config.lda, config.features, seed_keywords)
-    selection = sweep(
-        list(token_lists), list(config.selection.num_topics), seeds, factory,
-        resolve_workers(config.selection.workers), topn=config.lda.top_n,
-    )
     logger.info(
         "models: %s LDA with %d topics, %d clusters (ARI with LDA themes %.3f), %d sweep fits",
         config.lda.method, lda.topic_term_.shape[0], clusters.k_, ari, len(selection),
@@ -187,6 +223,7 @@ def fit_models(
     return ModelResults(
         codebook, keyword_check, lda, topic_themes, topic_unit_shares, keyword_unit_shares, unit_shares, unit_themes, doc_ids, doc_shares,
         doc_themes, doc_topic, scores, clusters, cluster_themes, ari, table, selection,
+        {"lda_fits": len(tasks), "lda_fitted": fitted, "lda_from_cache": len(tasks) - fitted},
     )
 
 

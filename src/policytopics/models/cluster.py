@@ -21,13 +21,22 @@ Conventions:
   member, and ``kmeans_`` is permuted to match (its ``predict`` gives the new numbers).
 * The TF-IDF rows are L2-normalised, so Euclidean KMeans on them is close to spherical
   (cosine) KMeans, and the silhouette is measured with the cosine distance.
+* With ``memory`` (a cache folder), the KMeans fit and silhouette of every k are stored under
+  a key that hashes the TF-IDF matrix, k, ``n_init``, the seed, the scikit-learn, numpy and
+  scipy versions and this module's code, and read back by a later fit of the same units
+  (e.g. a rerun that changed only LDA or theme settings, or a narrower ``k_range``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import math
 import numbers
+import pickle
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -42,6 +51,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from policytopics.config import ClusterConfig
 
 __all__ = ["NO_CLUSTER", "UNASSIGNED", "TfidfKMeans", "agreement"]
+
+logger = logging.getLogger("policytopics")
+
+#: Bump when what a cached KMeans fit holds changes (old entries are then ignored).
+_KMEANS_CACHE_FORMAT = 1
 
 #: The label of units without tokens.
 NO_CLUSTER = -1
@@ -101,6 +115,11 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
         Seed of KMeans' initialisation (the run seed; ``None`` is refused).
     n_init : int, default=10
         KMeans initialisations per k; the one with the lowest inertia is kept.
+    memory : str or Path, optional
+        A cache folder: the KMeans fit and silhouette of each k are read from
+        ``<memory>/kmeans/`` when the same TF-IDF matrix was clustered with the same k,
+        ``n_init`` and seed before, and stored there otherwise. Results are the same with or
+        without it.
 
     Attributes
     ----------
@@ -147,15 +166,17 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
         top_n: int = 10,
         random_state: int = 0,
         n_init: int = 10,
+        memory: str | Path | None = None,
     ) -> None:
         self.k = k
         self.k_range = k_range
         self.top_n = top_n
         self.random_state = random_state
         self.n_init = n_init
+        self.memory = memory
 
     @classmethod
-    def from_config(cls, config: ClusterConfig, seed: int) -> TfidfKMeans:
+    def from_config(cls, config: ClusterConfig, seed: int, memory: str | Path | None = None) -> TfidfKMeans:
         """Build an unfitted estimator from the ``cluster`` section of the config and the run seed.
 
         Parameters
@@ -164,6 +185,8 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
             ``k``, ``k_range`` and ``top_n``.
         seed : int
             The run seed, used as ``random_state``.
+        memory : str or Path, optional
+            The cache folder (see the class parameters).
 
         Returns
         -------
@@ -180,6 +203,7 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
             k_range=(int(config.k_range[0]), int(config.k_range[1])),
             top_n=config.top_n,
             random_state=seed,
+            memory=memory,
         )
 
     # ------------------------------------------------------------------ fitting
@@ -216,6 +240,51 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
             return math.nan
         return float(silhouette_score(x, labels, metric="cosine"))
 
+    @classmethod
+    def _silhouettes(cls, x: sparse.csr_matrix, labelings: dict[int, np.ndarray]) -> dict[int, float]:
+        """``_silhouette`` of several labelings of the same rows, the distances computed once.
+
+        The same computation as ``sklearn.metrics.silhouette_score(x, labels, metric="cosine")``
+        (its ``silhouette_samples``: cosine distances in row chunks, per-row sums by cluster,
+        then the mean of ``(b - a) / max(a, b)``), with every labeling reduced on each chunk of
+        distances, which is the expensive part; the scores are the same floats.
+        """
+        from sklearn.metrics import pairwise_distances_chunked
+        from sklearn.preprocessing import LabelEncoder
+
+        scores: dict[int, float] = {}
+        encoded: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for k, labels in labelings.items():
+            if not 2 <= len(np.unique(labels)) <= x.shape[0] - 1:
+                scores[k] = math.nan
+            else:
+                codes = LabelEncoder().fit_transform(labels)
+                encoded[k] = (codes, np.bincount(codes))
+        if not encoded:
+            return scores
+
+        def reduce(chunk: np.ndarray, start: int) -> tuple[np.ndarray, ...]:
+            parts: list[np.ndarray] = []
+            for codes, freqs in encoded.values():
+                parts.extend(_silhouette_reduce(chunk, start, codes, freqs))
+            return tuple(parts)  # scikit-learn wants a tuple of per-row arrays
+
+        pieces: list[list[np.ndarray]] = [[] for _ in range(2 * len(encoded))]
+        for reduced in pairwise_distances_chunked(x, reduce_func=reduce, metric="cosine"):
+            for index, part in enumerate(reduced):
+                pieces[index].append(part)
+        for position, (k, (codes, freqs)) in enumerate(encoded.items()):
+            intra = np.concatenate(pieces[2 * position])
+            inter = np.concatenate(pieces[2 * position + 1])
+            denom = (freqs - 1).take(codes, mode="clip")
+            with np.errstate(divide="ignore", invalid="ignore"):
+                intra /= denom
+            samples = inter - intra
+            with np.errstate(divide="ignore", invalid="ignore"):
+                samples /= np.maximum(intra, inter)
+            scores[k] = float(np.mean(np.nan_to_num(samples, nan=0.0)))
+        return scores
+
     def fit(self, token_lists: Sequence[Sequence[str]], y: None = None) -> TfidfKMeans:
         """Vectorise the units and cluster them.
 
@@ -246,10 +315,22 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
 
         scores: dict[int, float] = {}
         fits: dict[int, KMeans] = {}
+        store, matrix_key = self._store(x)
+        keys = {k: self._kmeans_key(matrix_key, k, seed) if store is not None else "" for k in ks}
+        fitted: list[int] = []
         for k in ks:
-            kmeans = KMeans(n_clusters=k, n_init=self.n_init, random_state=seed).fit(x)
-            scores[k] = self._silhouette(x, kmeans.labels_)
-            fits[k] = kmeans
+            cached = self._read_kmeans(store, keys[k]) if store is not None else None
+            if cached is not None:
+                fits[k], scores[k] = cached
+            else:
+                fits[k] = KMeans(n_clusters=k, n_init=self.n_init, random_state=seed).fit(x)
+                fitted.append(k)
+        # the silhouettes of the new fits share one pass over the pairwise distances
+        scores.update(self._silhouettes(x, {k: fits[k].labels_ for k in fitted}))
+        scores = {k: scores[k] for k in ks}
+        if store is not None:
+            for k in fitted:
+                self._write_kmeans(store, keys[k], fits[k], scores[k])
         finite = {k: s for k, s in scores.items() if not math.isnan(s)}
         if self.k is None and finite:
             best = max(finite, key=lambda k: (finite[k], -k))  # ties: smaller k
@@ -294,6 +375,52 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
         self.cluster_sizes_ = np.bincount(kmeans.labels_, minlength=best).astype(np.int64)
         return self
 
+    # ------------------------------------------------------------------ cache
+
+    def _store(self, x: sparse.csr_matrix) -> tuple[Any, str]:
+        """The cache store (or None) and a hash of the TF-IDF matrix."""
+        if self.memory is None:
+            return None, ""
+        from policytopics.features import CacheStore
+
+        digest = hashlib.sha256()
+        digest.update(json.dumps([list(x.shape), str(x.dtype), str(x.indices.dtype)]).encode())
+        for array in (x.data, x.indices, x.indptr):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        return CacheStore(self.memory, "kmeans"), digest.hexdigest()
+
+    def _kmeans_key(self, matrix_key: str, k: int, seed: int) -> str:
+        from policytopics.features import fingerprint, package_versions, source_hash
+
+        return fingerprint(
+            "kmeans", _KMEANS_CACHE_FORMAT, matrix_key, int(k), int(self.n_init), int(seed),
+            package_versions("scikit-learn", "numpy", "scipy"), source_hash(__file__),
+        )
+
+    @staticmethod
+    def _read_kmeans(store: Any, key: str) -> tuple[KMeans, float] | None:
+        entry = store.get(key)
+        if entry is None:
+            return None
+        try:
+            kmeans = pickle.loads((entry / "kmeans.pkl").read_bytes())  # checksummed, written by _write_kmeans
+            score = float(json.loads((entry / "silhouette.json").read_text(encoding="utf-8")))
+        except Exception as error:  # noqa: BLE001 - e.g. pickled by an incompatible version
+            logger.warning("cache: KMeans fit %s could not be read (%s); refitting", key[:12], error)
+            return None
+        return kmeans, score
+
+    @staticmethod
+    def _write_kmeans(store: Any, key: str, kmeans: KMeans, score: float) -> None:
+        payload = pickle.dumps(kmeans, protocol=pickle.HIGHEST_PROTOCOL)
+        text = json.dumps(score, allow_nan=True)
+
+        def write(folder: Path) -> None:
+            (folder / "kmeans.pkl").write_bytes(payload)
+            (folder / "silhouette.json").write_text(text, encoding="utf-8")
+
+        store.put(key, write)
+
     @staticmethod
     def _expanded_indptr(indptr: np.ndarray, rows: np.ndarray, n_rows: int) -> np.ndarray:
         """CSR row pointers of ``n_rows`` rows where only ``rows`` (sorted) hold the given rows."""
@@ -330,6 +457,25 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
         if len(known):
             labels[known] = self.kmeans_.predict(x[known])
         return labels
+
+
+def _silhouette_reduce(
+    chunk: np.ndarray, start: int, labels: np.ndarray, label_freqs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of a chunk of dense distances: the summed distance to its own cluster and the
+    mean distance to the nearest other cluster (scikit-learn's ``_silhouette_reduce``, dense
+    case, operation for operation)."""
+    n_chunk_samples = chunk.shape[0]
+    cluster_distances = np.zeros((n_chunk_samples, len(label_freqs)), dtype=chunk.dtype)
+    for i in range(n_chunk_samples):
+        cluster_distances[i] += np.bincount(labels, weights=chunk[i], minlength=len(label_freqs))
+    end = start + n_chunk_samples
+    intra_index = (np.arange(n_chunk_samples), labels[start:end])
+    intra_cluster_distances = cluster_distances[intra_index]
+    cluster_distances[intra_index] = np.inf
+    cluster_distances /= label_freqs
+    inter_cluster_distances = cluster_distances.min(axis=1)
+    return intra_cluster_distances, inter_cluster_distances
 
 
 def agreement(themes_a: Sequence[str], themes_b: Sequence[str]) -> tuple[float, pd.DataFrame]:

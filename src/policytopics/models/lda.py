@@ -119,7 +119,15 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from policytopics.config import FeaturesConfig, LdaConfig
-from policytopics.features import build_dictionary, to_bow
+from policytopics.features import (
+    CacheStore,
+    build_dictionary,
+    copy_dictionary,
+    fingerprint,
+    package_versions,
+    source_hash,
+    to_bow,
+)
 
 logger = logging.getLogger("policytopics")
 
@@ -130,9 +138,12 @@ __all__ = [
     "UNASSIGNED",
     "LdaTopicModel",
     "factory_from_config",
+    "fit_cache_key",
     "frex_scores",
+    "load_cached_fit",
     "make_model",
     "map_topics_to_themes",
+    "save_cached_fit",
 ]
 
 #: Theme label of a topic that no theme's keywords dominate.
@@ -155,6 +166,10 @@ _DICTIONARY_FILE = "dictionary.gensim"
 _DOC_TOPIC_FILE = "doc_topic.npy"
 _COUNTS_FILE = "topic_term_counts.npy"
 _FORMAT_VERSION = 1
+#: Attributes gensim's ``SaveLoad.save`` leaves on the object it saved.
+_GENSIM_SAVE_MARKS = ("__numpys", "__scipys", "__ignoreds", "__recursive_saveloads")
+#: Bump when what a cached fit holds changes (old entries are then ignored).
+_FIT_CACHE_FORMAT = 1
 
 
 def _check_keywords(seed_keywords: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
@@ -406,7 +421,48 @@ class LdaTopicModel(BaseEstimator):
             raise ValueError("cannot fit a topic model on no units")
         features = FeaturesConfig(no_below=self.no_below, no_above=self.no_above, keep_n=self.keep_n)
         dictionary = build_dictionary(token_lists, features)
-        bows = to_bow(dictionary, token_lists)
+        return self._fit_bows(dictionary, to_bow(dictionary, token_lists), keywords)
+
+    def fit_bow(self, dictionary: Dictionary, bows: Sequence[Sequence[tuple[int, int]]]) -> LdaTopicModel:
+        """Fit on a prepared vocabulary and bags of words; the same model as :meth:`fit`.
+
+        For a caller that builds the features once for many fits (the model-selection sweep)
+        or reads them from the cache (:func:`policytopics.features.corpus_features`). The
+        dictionary must come from :func:`~policytopics.features.build_dictionary` with this
+        model's ``no_below``, ``no_above`` and ``keep_n`` (they are not re-applied) and the bags
+        of words from :func:`~policytopics.features.to_bow`; the model gets its own copy of
+        the dictionary.
+
+        Parameters
+        ----------
+        dictionary : gensim.corpora.Dictionary
+            The vocabulary, ids in sorted term order.
+        bows : sequence of list of (int, int)
+            One bag of words per unit.
+
+        Returns
+        -------
+        LdaTopicModel
+            ``self``, fitted.
+
+        Examples
+        --------
+        >>> from policytopics.features import build_dictionary, to_bow
+        >>> units = [["规划", "土地"], ["企业", "产业"]] * 5
+        >>> d = build_dictionary(units, FeaturesConfig(no_above=1.0))
+        >>> a = LdaTopicModel(2, passes=2, no_above=1.0).fit_bow(d, to_bow(d, units))
+        >>> b = LdaTopicModel(2, passes=2, no_above=1.0).fit(units)
+        >>> bool((a.doc_topic_ == b.doc_topic_).all())
+        True
+        """
+        keywords = self._check_params()
+        if not len(bows):
+            raise ValueError("cannot fit a topic model on no units")
+        return self._fit_bows(copy_dictionary(dictionary), [list(bow) for bow in bows], keywords)
+
+    def _fit_bows(
+        self, dictionary: Dictionary, bows: list[list[tuple[int, int]]], keywords: dict[str, list[str]] | None
+    ) -> LdaTopicModel:
         if not any(bows):
             raise ValueError("no unit has a term of the vocabulary")
         num_terms = len(dictionary)
@@ -459,6 +515,8 @@ class LdaTopicModel(BaseEstimator):
         gamma, counts = self._gamma(bows, collect_counts=True)
         self.doc_topic_ = _normalise_rows(gamma)
         self.topic_term_counts_ = counts
+        # the unnormalised proportions of the training units, for the perplexity (not saved)
+        self._train_gamma = gamma
         return self
 
     def _guided_eta(self, keyword_ids: list[list[int]], term_frequency: np.ndarray, num_terms: int) -> np.ndarray:
@@ -637,6 +695,10 @@ class LdaTopicModel(BaseEstimator):
         # same attributes as the default) instead of a set, whose order varies with the hash seed
         self.model_.save(str(folder / _MODEL_FILE), ignore=())
         self.dictionary_.save(str(folder / _DICTIONARY_FILE))
+        # gensim's save leaves its bookkeeping attributes on the dictionary, which the next
+        # save would pickle into lda.gensim.id2word: remove them, so a second save is identical
+        for name in _GENSIM_SAVE_MARKS:
+            self.dictionary_.__dict__.pop(name, None)
         np.save(folder / _DOC_TOPIC_FILE, self.doc_topic_, allow_pickle=False)
         np.save(folder / _COUNTS_FILE, self.topic_term_counts_, allow_pickle=False)
         params = self.get_params()
@@ -827,3 +889,51 @@ def factory_from_config(
     if params["seed_keywords"] is not None:
         params["seed_keywords"] = {theme: list(words) for theme, words in params["seed_keywords"].items()}
     return functools.partial(make_model, **params)
+
+
+# ---------------------------------------------------------------------------- fit cache
+
+
+def fit_cache_key(model: LdaTopicModel, features_key: str) -> str:
+    """The cache key of fitting the (unfitted) ``model`` on the features of ``features_key``.
+
+    A hash of the features' key (itself a hash of the token lists and the ``features``
+    settings), every parameter of the model (number of topics, seed, priors, training
+    settings, the guided keywords in theme order and ``seed_weight``), the versions of gensim,
+    numpy and scipy, and this module's code: a cached fit is only ever used for exactly the
+    fit it stands for.
+
+    Examples
+    --------
+    >>> a = fit_cache_key(LdaTopicModel(8, random_state=1), "f" * 64)
+    >>> a == fit_cache_key(LdaTopicModel(8, random_state=2), "f" * 64)
+    False
+    """
+    params = model.get_params()
+    keywords = params.pop("seed_keywords")
+    # theme order is topic order: keywords as ordered pairs, not a mapping (whose keys are sorted)
+    params["seed_keywords"] = None if keywords is None else [[theme, list(words)] for theme, words in keywords.items()]
+    return fingerprint(
+        "lda-fit", _FIT_CACHE_FORMAT, features_key, params,
+        package_versions("gensim", "numpy", "scipy"), source_hash(__file__),
+    )
+
+
+def load_cached_fit(store: CacheStore, key: str) -> LdaTopicModel | None:
+    """The fitted model stored under ``key`` (checksums verified), or ``None``.
+
+    A model read back gives the same arrays, terms and saved bytes as the fit that was stored.
+    """
+    entry = store.get(key)
+    if entry is None:
+        return None
+    try:
+        return LdaTopicModel.load(entry)
+    except Exception as error:  # noqa: BLE001 - checksummed, so only an incompatible format
+        logger.warning("cache: fitted model %s could not be read (%s); refitting", key[:12], error)
+        return None
+
+
+def save_cached_fit(store: CacheStore, key: str, model: LdaTopicModel) -> None:
+    """Store a fitted model under ``key`` (see :meth:`LdaTopicModel.save`)."""
+    store.put(key, model.save)
