@@ -16,7 +16,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.collections import PolyCollection
+from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 
 from policytopics import figures
@@ -234,6 +234,16 @@ def test_theme_labels_must_match_the_theme_columns():
 # The figures
 
 
+def _rectangles(collection) -> list[tuple[float, float, float, float]]:
+    """(left, right, bottom, top) of every segment of a bar-segment collection, in drawing order."""
+    result = []
+    for path in collection.get_paths():
+        for polygon in path.to_polygons():
+            xs, ys = polygon[:, 0], polygon[:, 1]
+            result.append((float(xs.min()), float(xs.max()), float(ys.min()), float(ys.max())))
+    return result
+
+
 def _heatmap_cells(figure: Figure) -> list[list[str]]:
     ax = figure.axes[0]
     texts = sorted(ax.texts, key=lambda t: (t.get_position()[1], t.get_position()[0]))
@@ -291,12 +301,13 @@ def test_bars_stack_the_shares_in_the_theme_colours():
     figure = theme_bars(_documents(), LABELS)
     ax = figure.axes[0]
     colours = theme_colors(list(LABELS))
-    segments = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    segments = [c for c in ax.collections if isinstance(c, PathCollection)]
     assert [matplotlib.colors.to_hex(c.get_facecolor()[0]).upper() for c in segments] == [
         colours["investment"], colours["livelihood"], colours["unassigned"],
     ]
+    assert [len(_rectangles(c)) for c in segments] == [3, 3, 3]  # one segment per analysed document
     # the first bar (d3) ends at 0.70 + 0.25 + 0.05
-    right_edges = [c.get_paths()[0].vertices[:, 0].max() for c in segments]
+    right_edges = [_rectangles(c)[0][1] for c in segments]
     np.testing.assert_allclose(right_edges, [0.70, 0.95, 1.00])
     legend = figure.legends[0]
     assert sorted(t.get_text() for t in legend.get_texts()) == sorted([*LABELS.values(), "unassigned"])
@@ -349,9 +360,9 @@ def test_flow_segments_follow_reading_order_with_length_widths():
     segments = []  # (row, left, width, colour)
     for collection in ax.collections:
         colour = matplotlib.colors.to_hex(collection.get_facecolor()[0]).upper()
-        for path in collection.get_paths():
-            xs, ys = path.vertices[:, 0], path.vertices[:, 1]
-            segments.append((round(float(ys.mean())), round(float(xs.min()), 6), round(float(xs.max() - xs.min()), 6), colour))
+        assert len(collection.get_paths()) <= 1  # one compound path per theme
+        for left, right, bottom, top in _rectangles(collection):
+            segments.append((round((bottom + top) / 2), round(left, 6), round(right - left, 6), colour))
     d1 = sorted(s for s in segments if s[0] == 0)
     # d1 in reading order: unassigned 100, investment 500, livelihood 300 characters
     assert [s[3] for s in d1] == [colours["unassigned"], colours["investment"], colours["livelihood"]]
@@ -401,3 +412,39 @@ def test_short_titles_cut_the_middle_and_stay_unique():
     assert all("…" in label for label in labels[3:])
     assert len(set(labels)) == len(labels)
     assert figures._text_width(figures._shorten("很长" * 40, 30)) <= 30
+
+
+# --------------------------------------------------------------------------------------------
+# Speed measures that must not change what is drawn
+
+
+@pytest.mark.parametrize("text", ["开发区年终工作会议领导讲话 篇1", "招商引资与项目", "GDP 5G", "0.25", "…", "Topic 11 · unassigned", "一"])
+@pytest.mark.parametrize("size", [7.5, 9.0])
+def test_fast_outline_width_is_matplotlibs_extent(text, size):
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
+    path = TextPath((0, 0), text, prop=FontProperties(family=figures._cjk_family(), size=size))
+    assert figures._outline_width(path) == path.get_extents().width  # the same float, not a close one
+
+
+def test_heatmap_cell_labels_stay_out_of_the_layout_and_are_restored_after_it():
+    figure = theme_heatmap(_documents(), LABELS)
+    cells = figure.axes[0].texts
+    assert cells and not any(text.get_in_layout() for text in cells)
+    assert all(text.get_visible() for text in cells)  # hidden only while the layout is computed
+
+
+def test_saving_keeps_the_figure_layout_engine(tmp_path):
+    figure = theme_bars(_documents(), LABELS)
+    engine = figure.get_layout_engine()
+    figures._save(figure, tmp_path, "bars")
+    assert figure.get_layout_engine() is engine
+    assert (tmp_path / "bars.png").is_file() and (tmp_path / "bars.svg").is_file()
+
+
+def test_segments_are_one_snapped_compound_path_per_colour():
+    figure = theme_flow(_documents(), _units(), LABELS)
+    collections = [c for c in figure.axes[0].collections if c.get_paths()]
+    assert len(collections) == 3  # investment, livelihood, unassigned
+    assert all(len(c.get_paths()) == 1 and c.get_snap() is True for c in collections)

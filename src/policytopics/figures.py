@@ -30,6 +30,7 @@ no theme shares and are left out of every figure. Colours follow one helper,
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import math
 import os
@@ -43,11 +44,13 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import PolyCollection
+from matplotlib.collections import PathCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.transforms import TransformedPatchPath
+from matplotlib.path import Path as MplPath
 from matplotlib.ticker import MaxNLocator
 
 from policytopics.errors import PolicytopicsError
@@ -96,6 +99,8 @@ _RC = {
     "svg.fonttype": "path",  # glyphs as paths: the SVG needs no installed font
     "path.simplify": True,
     "image.interpolation": "nearest",
+    "figure.autolayout": False,  # the layout engine is chosen per figure (and detached by _save)
+    "figure.constrained_layout.use": False,
 }
 
 # Paul Tol's "muted" qualitative scheme: nine colours distinguishable with the common forms of
@@ -185,13 +190,66 @@ def _text_width(text: str) -> int:
     return sum(_char_width(char) for char in text)
 
 
-def _text_inches(texts: Sequence[str], size: float = _BASE_FONT_SIZE - 1) -> float:
-    """Width in inches of the widest of ``texts`` set in the CJK font at ``size`` points."""
+def _outline_width(path: MplPath) -> float:
+    """``path.get_extents().width``, computed faster for outlines with many curves.
+
+    ``Path.get_extents`` evaluates every Bézier segment at its extrema (most of the time spent
+    measuring a title). Only segments whose control points reach the extreme x of the segment
+    end points can widen the extent, so only those are evaluated, with matplotlib's own
+    ``BezierSegment``: the result is the same float.
+    """
+    from matplotlib.bezier import BezierSegment
+
+    cleaned = path.cleaned(remove_nans=True, snap=False, stroke_width=1.0, simplify=None, curves=True)
+    vertices, codes = cleaned.vertices, cleaned.codes
+    if codes is None or not np.isin(codes, [MplPath.CURVE3, MplPath.CURVE4]).any():
+        return float(path.get_extents().width)
+    ends: list[float] = []
+    curves: list[np.ndarray] = []
+    first = previous = None
+    index = 0
+    while index < len(codes):
+        code = int(codes[index])
+        if code == MplPath.STOP:
+            break
+        count = int(MplPath.NUM_VERTICES_FOR_CODE[code])
+        segment = vertices[index:index + count]
+        if code == MplPath.MOVETO:
+            first = segment[0]
+            ends.append(float(first[0]))
+        elif code == MplPath.CLOSEPOLY:
+            ends += [float(previous[0]), float(first[0])]
+        else:  # LINETO, CURVE3, CURVE4: from the previous vertex
+            ends += [float(previous[0]), float(segment[-1][0])]
+            if code != MplPath.LINETO:
+                curves.append(np.vstack([previous[None, :], segment]))
+        previous = segment[-1]
+        index += count
+    low, high = min(ends), max(ends)
+    margin = 1e-6 * max(1.0, high - low)
+    for control in curves:
+        xs = control[:, 0]
+        if xs.min() <= low + margin or xs.max() >= high - margin:
+            curve = BezierSegment(control)
+            _, zeros = curve.axis_aligned_extrema()
+            values = curve([0, *zeros, 1])[:, 0]
+            low, high = min(low, float(values.min())), max(high, float(values.max()))
+    return high - low
+
+
+@functools.lru_cache(maxsize=65536)
+def _text_points(text: str, size: float) -> float:
+    """Width in points of ``text`` set in the CJK font at ``size`` points (its outline's extent)."""
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import TextPath
 
     prop = FontProperties(family=_cjk_family(), size=size)
-    widths = [TextPath((0, 0), text, prop=prop).get_extents().width for text in texts if text]
+    return _outline_width(TextPath((0, 0), text, prop=prop))
+
+
+def _text_inches(texts: Sequence[str], size: float = _BASE_FONT_SIZE - 1) -> float:
+    """Width in inches of the widest of ``texts`` set in the CJK font at ``size`` points."""
+    widths = [_text_points(text, float(size)) for text in texts if text]
     return max(widths, default=0.0) / 72.0
 
 
@@ -341,20 +399,29 @@ def _share_matrix(documents: pd.DataFrame, columns: Sequence[str], name: str) ->
     return shares
 
 
-def _segments(ax, rows, left, width, color: str, height: float, edge: float, label: str) -> PolyCollection:
-    """Horizontal bar segments as one collection (thousands of units draw in a fraction of a second)."""
+def _segments(ax, rows, left, width, color: str, height: float, edge: float, label: str) -> PathCollection:
+    """Horizontal bar segments of one colour as one compound path in one collection.
+
+    One path of many rectangles draws as fast as one rectangle in both backends (a collection
+    of thousands of separate paths costs a ``<path>`` element with its style each in the SVG),
+    and neighbouring segments of the same colour join without an antialiasing seam; the edge
+    (white, ``edge`` points) is still stroked around every segment.
+    """
     rows, left, width = (np.asarray(v, dtype=float) for v in (rows, left, width))
     half = height / 2
-    verts = np.stack(
-        [
-            np.column_stack([left, rows - half]),
-            np.column_stack([left + width, rows - half]),
-            np.column_stack([left + width, rows + half]),
-            np.column_stack([left, rows + half]),
-        ],
-        axis=1,
-    ) if len(rows) else np.zeros((0, 4, 2))
-    collection = PolyCollection(verts, facecolors=color, edgecolors="white", linewidths=edge, label=label)
+    n = len(rows)
+    vertices = np.empty((n, 5, 2))
+    vertices[:, 0] = np.column_stack([left, rows - half])
+    vertices[:, 1] = np.column_stack([left + width, rows - half])
+    vertices[:, 2] = np.column_stack([left + width, rows + half])
+    vertices[:, 3] = np.column_stack([left, rows + half])
+    vertices[:, 4] = vertices[:, 0]
+    codes = np.tile(
+        np.array([MplPath.MOVETO, MplPath.LINETO, MplPath.LINETO, MplPath.LINETO, MplPath.CLOSEPOLY], dtype=MplPath.code_type), n
+    )
+    paths = [MplPath(vertices.reshape(-1, 2), codes)] if n else []
+    # snap=True: pixel-aligned edges as Agg gives a single rectangle (auto-snapping stops at 1,024 vertices)
+    collection = PathCollection(paths, facecolors=color, edgecolors="white", linewidths=edge, label=label, snap=True)
     ax.add_collection(collection, autolim=False)
     return collection
 
@@ -365,9 +432,31 @@ def _new_figure(width: float, height: float) -> Figure:
     return figure
 
 
+def _layout(figure: Figure) -> None:
+    """Draw without rendering (which runs the layout engine). Texts kept out of the layout
+    (``in_layout=False``, e.g. the heatmap's cell labels) are hidden meanwhile: they would
+    only be measured, at a cost that grows with the size of the table."""
+    hidden = [
+        text for ax in figure.axes for text in ax.texts if text.get_visible() and not text.get_in_layout()
+    ]
+    for text in hidden:
+        text.set_visible(False)
+    try:
+        figure.draw_without_rendering()
+    finally:
+        for text in hidden:
+            text.set_visible(True)
+
+
+#: Set by :func:`write_figures`, which lays every figure out when saving it (under the same
+#: style): the figure functions then skip their own layout pass.
+_SAVING: contextvars.ContextVar[bool] = contextvars.ContextVar("policytopics_figures_saving", default=False)
+
+
 def _finish(figure: Figure) -> Figure:
     """Lay out and draw once under the local style, so lazily created tick labels get its font."""
-    figure.draw_without_rendering()
+    if not _SAVING.get():
+        _layout(figure)
     return figure
 
 
@@ -436,6 +525,9 @@ def theme_heatmap(documents: pd.DataFrame, theme_labels: Mapping[str, str]) -> F
                 extent=(n_themes - 0.5 + gap, n_themes + 0.5 + gap, n_rows - 0.5, -0.5),
                 interpolation="nearest",
             )
+            # One clip path object for every cell label (Axes.text would build one per label from
+            # the axes patch; the labels are not clipped either way: clip_on is off for text).
+            cell_clip = TransformedPatchPath(ax.patch)
             for row in range(n_rows):
                 for column in range(n_themes + 1):
                     value = shares[row, column]
@@ -443,9 +535,12 @@ def theme_heatmap(documents: pd.DataFrame, theme_labels: Mapping[str, str]) -> F
                         x, rgb = column, theme_cmap(norm(value))
                     else:
                         x, rgb = column + gap, grey_cmap(grey_norm(value))
+                    # inside the axes: not part of the layout (measuring ~1,000 cell labels
+                    # in every layout pass is most of the cost of a long table)
                     ax.text(
                         x, row, f"{value:.2f}", ha="center", va="center",
-                        fontsize=_BASE_FONT_SIZE - 1.5, color=_text_color(rgb),
+                        fontsize=_BASE_FONT_SIZE - 1.5, color=_text_color(rgb), in_layout=False,
+                        clip_path=cell_clip,
                     )
             colorbar = figure.colorbar(
                 image, ax=ax, shrink=min(1.0, 4.0 / max(height - 1.5, 1.0)), aspect=20,
@@ -806,10 +901,21 @@ def _read_table(run_dir: Path, name: str) -> pd.DataFrame:
 
 
 def _save(figure: Figure, out_dir: Path, stem: str) -> list[Path]:
+    """Write the PNG and the SVG with one layout: the constrained layout is computed once at the
+    PNG's resolution and kept for both files (with a layout engine attached, ``savefig`` redoes
+    the layout, a full extra draw of every artist, for each file it writes)."""
     png, svg = out_dir / f"{stem}.png", out_dir / f"{stem}.svg"
     with _style():
-        figure.savefig(png, format="png", dpi=_DPI, metadata={"Software": None})
-        figure.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
+        engine, dpi = figure.get_layout_engine(), figure.dpi
+        figure.set_dpi(_DPI)
+        _layout(figure)
+        figure.set_dpi(dpi)
+        figure.set_layout_engine(None)  # rc figure.autolayout/constrained_layout.use are off in _RC
+        try:
+            figure.savefig(png, format="png", dpi=_DPI, metadata={"Software": None})
+            figure.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
+        finally:
+            figure.set_layout_engine(engine)
     return [png, svg]
 
 
@@ -863,13 +969,17 @@ def write_figures(
     _cjk_family()  # a missing font fails before anything is read
     tables = {name: _read_table(run_dir, name) for name in _TABLE_COLUMNS}
     documents = tables["documents.csv"]
-    figures = {
-        "theme_heatmap": theme_heatmap(documents, theme_labels),
-        "theme_bars": theme_bars(documents, theme_labels),
-        "topic_terms": topic_terms(tables["topics.csv"], tables["topic_terms.csv"], theme_labels),
-        "model_selection": model_selection(tables["model_selection.csv"], tables["stability.csv"], int(num_topics)),
-        "theme_flow": theme_flow(documents, tables["units.csv"], theme_labels),
-    }
+    saving = _SAVING.set(True)  # _save lays each figure out
+    try:
+        figures = {
+            "theme_heatmap": theme_heatmap(documents, theme_labels),
+            "theme_bars": theme_bars(documents, theme_labels),
+            "topic_terms": topic_terms(tables["topics.csv"], tables["topic_terms.csv"], theme_labels),
+            "model_selection": model_selection(tables["model_selection.csv"], tables["stability.csv"], int(num_topics)),
+            "theme_flow": theme_flow(documents, tables["units.csv"], theme_labels),
+        }
+    finally:
+        _SAVING.reset(saving)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for stem in FIGURE_STEMS:
