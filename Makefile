@@ -47,9 +47,14 @@ chromium:
 verify: $(STAMP)
 	$(BIN)/python scripts/verify_results.py configs/default.yaml results/default
 
-# Benchmarks write benchmarks/results/*.csv and *.md (not part of the test suite).
+# Benchmarks write benchmarks/results/*.csv and *.md (not part of the test suite):
+# tokenisation throughput, then every stage's seconds and peak memory of the whole pipeline
+# against a hand-written reference, on the seeds, the city reports and the city reports
+# repeated SCALES times (hours at 50x: `make bench SCALES="1 10"` for less).
+SCALES ?= 1 10 50
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_tokenize.py
+	$(BIN)/python benchmarks/bench_pipeline.py --scales $(SCALES)
 
 # Re-resolve the pins from pyproject.toml in a throw-away venv (run by a maintainer, then commit).
 lock:

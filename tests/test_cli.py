@@ -116,3 +116,35 @@ def test_validate_prints_the_run_the_model_alone_and_the_keyword_count(tmp_path)
     assert "with keyword evidence" in titles[0] and "alone" in titles[1] and "keyword count" in titles[2]
     assert all("119 of 119" in title for title in titles)
     assert completed.stdout.count("Cohen's kappa") == 3
+
+
+HEAVY_MODULES = ("gensim", "sklearn", "matplotlib", "jieba", "pandas", "scipy", "pyLDAvis", "opencc")
+
+
+def _imported_modules(*args):
+    """Top-level modules a fresh interpreter imports for ``args`` (from ``python -X importtime``)."""
+    completed = subprocess.run(
+        [sys.executable, "-X", "importtime", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    modules = set()
+    for line in completed.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            name = line.rsplit("|", 1)[1].strip()
+            if name != "imported package":
+                modules.add(name.split(".")[0])
+    assert "policytopics" in modules  # the parsing works
+    return modules
+
+
+def test_importing_the_package_and_the_help_load_no_heavy_library():
+    # `import policytopics` and `python -m policytopics --help` must stay instant: the heavy
+    # libraries are imported by the stages that use them.
+    for args in (["-c", "import policytopics"], ["-m", "policytopics", "--help"]):
+        heavy = sorted(_imported_modules(*args) & set(HEAVY_MODULES))
+        assert heavy == [], (args, heavy)
+
+
+def test_the_import_check_sees_heavy_libraries():
+    # the check above would catch a heavy import (it is not passing vacuously)
+    assert {"numpy", "pandas"} <= _imported_modules("-c", "import policytopics, pandas")
