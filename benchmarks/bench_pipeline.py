@@ -12,7 +12,8 @@ Corpora:
   2.3 M characters), default config;
 * ``city-xN`` for every N of ``--scales``: every city report copied N times under distinct
   names, with near-duplicate removal off (``segment.deduplicate=false``) and the model
-  settings of ``SCALED_OVERRIDES`` (one LDA pass, 50 E-step iterations, a one-K sweep with
+  settings of ``SCALED_OVERRIDES`` (one LDA pass, 50 E-step iterations, online updates in
+  chunks of 2,000 units, a one-K sweep with
   no stability refits, ``cluster.k`` fixed: silhouette selection is quadratic in the units),
   so that memory, not the model's passes, is the question; figures and report stay on.
 
@@ -76,6 +77,7 @@ SCALED_OVERRIDES = [
     "segment.deduplicate=false",
     "lda.passes=1",
     "lda.iterations=50",
+    "lda.chunksize=2000",  # online updates: a full batch would hold every bag of words at once
     "selection.num_topics=[12]",
     "selection.stability_seeds=0",
     "cluster.k=8",

@@ -106,12 +106,19 @@ def write_json(path: str | Path, data: Any) -> None:
     Path(path).write_text(text + "\n", encoding="utf-8")
 
 
-def write_text(path: str | Path, text: str) -> None:
-    """Write UTF-8 text with ``\\n`` line ends, creating parent folders."""
+def write_text(path: str | Path, text: str | Iterable[str]) -> None:
+    """Write UTF-8 text with ``\\n`` line ends, creating parent folders.
+
+    ``text`` is a string or an iterable of strings written one after another (so a large
+    file is never one string in memory).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(text)
+        if isinstance(text, str):
+            handle.write(text)
+        else:
+            handle.writelines(text)
 
 
 def package_versions(names: Iterable[str] = RECORDED_PACKAGES) -> dict[str, str]:

@@ -31,6 +31,7 @@ from scipy.special import gammaln, logsumexp, psi
 
 from policytopics.config import FeaturesConfig
 from policytopics.features import CacheStore, Features, corpus_features, fingerprint, package_versions, source_hash, to_bow
+from policytopics.packed import PackedBows, PackedTokens
 from policytopics.models.lda import DEFAULT_TOP_N, LdaTopicModel, fit_cache_key, load_cached_fit, save_cached_fit
 
 logger = logging.getLogger("policytopics")
@@ -93,7 +94,7 @@ def coherence(
     2
     """
     topics = [[term for term, _ in terms] for terms in model.top_terms(topn)]
-    texts = [list(tokens) for tokens in token_lists]
+    texts = token_lists if isinstance(token_lists, PackedTokens) else [list(tokens) for tokens in token_lists]
     result: dict[str, list[float]] = {}
     for measure in measures:
         scorer = CoherenceModel(
@@ -133,7 +134,7 @@ def topic_diversity(top_terms: Sequence[Sequence[Any]]) -> float:
     return len({term for topic in terms for term in topic}) / total
 
 
-def _bound(model: LdaTopicModel, bows: list[list[tuple[int, int]]], gamma: np.ndarray) -> float:
+def _bound(model: LdaTopicModel, bows: Sequence[Sequence[tuple[int, int]]], gamma: np.ndarray) -> float:
     """The variational lower bound of ``log p(units)`` that gensim's ``LdaModel.bound`` computes.
 
     Same terms as gensim (document likelihood, theta prior and entropy, beta prior and
@@ -193,7 +194,7 @@ def perplexity(model: LdaTopicModel, token_lists: Sequence[Sequence[str]]) -> fl
     return _perplexity(model, to_bow(model.dictionary_, token_lists))
 
 
-def _perplexity(model: LdaTopicModel, bows: list[list[tuple[int, int]]], gamma: np.ndarray | None = None) -> float:
+def _perplexity(model: LdaTopicModel, bows: Sequence[Sequence[tuple[int, int]]], gamma: np.ndarray | None = None) -> float:
     """:func:`perplexity` of bags of words; ``gamma`` = their proportions if already inferred
     (a fit's training units: the same deterministic inference gives the same array)."""
     words = sum(count for bow in bows for _, count in bow)
@@ -333,13 +334,15 @@ class FitEvaluation:
 class _Context:
     """What every task needs: the units' tokens and features, and the cache folder."""
 
-    tokens: list[list[str]]
+    tokens: PackedTokens
     dictionary: Any
-    bows: list[list[tuple[int, int]]]
+    bows: PackedBows
     root: str
 
 
-_Task = tuple[int, int, Callable[[int, int], LdaTopicModel], int, str, tuple[str, ...]]
+#: (K, seed, make_model, topn, fit key, coherence measures, perplexity key); every key is
+#: computed in the parent process, so workers (which import the code afresh) agree with it
+_Task = tuple[int, int, Callable[[int, int], LdaTopicModel], int, str, tuple[str, ...], str]
 _WORKER_CONTEXT: _Context | None = None
 
 
@@ -358,9 +361,8 @@ def _stores(root: str) -> tuple[CacheStore, CacheStore]:
 
 def _fitted(task: _Task, root: str) -> bool:
     """Whether the fit of ``task`` and its perplexity are in the cache (no worker needed)."""
-    key = task[4]
     fits, scores = _stores(root)
-    return fits.get(key) is not None and scores.get(_score_key("perplexity", key)) is not None
+    return fits.get(task[4]) is not None and scores.get(task[6]) is not None
 
 
 @dataclass(frozen=True)
@@ -376,7 +378,7 @@ def _run_task(task: _Task, context: _Context | None = None) -> _Fit:
     """Fit (or read) one model and its perplexity; store both in the cache."""
     context = context if context is not None else _WORKER_CONTEXT
     assert context is not None, "sweep worker started without its context"
-    num_topics, seed, make_model, topn, key, _ = task
+    num_topics, seed, make_model, topn, key, _, perplexity_key = task
     fits, scores = _stores(context.root)
     model = load_cached_fit(fits, key)
     gamma = None
@@ -385,7 +387,6 @@ def _run_task(task: _Task, context: _Context | None = None) -> _Fit:
         model = make_model(num_topics, seed).fit_bow(context.dictionary, context.bows)
         gamma = model._train_gamma
         save_cached_fit(fits, key, model)
-    perplexity_key = _score_key("perplexity", key)
     value = scores.get_json(perplexity_key)
     if value is None:
         value = _perplexity(model, context.bows, gamma)
@@ -395,7 +396,12 @@ def _run_task(task: _Task, context: _Context | None = None) -> _Fit:
 
 
 def _coherence_of_fits(
-    topic_sets: Sequence[Sequence[Sequence[str]]], texts: list[list[str]], dictionary: Any, measure: str, topn: int
+    topic_sets: Sequence[Sequence[Sequence[str]]],
+    texts: Sequence[Sequence[str]],
+    dictionary: Any,
+    measure: str,
+    topn: int,
+    corpus: Sequence[Sequence[tuple[int, int]]] | None = None,
 ) -> list[list[float]]:
     """:func:`coherence` of the top terms of several fits, one list of per-topic values per fit.
 
@@ -404,11 +410,13 @@ def _coherence_of_fits(
     most of its cost. Here the counts are made once, for the words of all the fits' topics, and
     re-used for each fit (gensim keeps its counts when new topics only use counted words). A
     pair's counts do not depend on which other words are counted, so every fit gets exactly
-    the values :func:`coherence` computes for it alone.
+    the values :func:`coherence` computes for it alone. ``corpus``, the bags of words of
+    ``texts`` over ``dictionary``, spares gensim building them as a list (u_mass).
     """
     scorer = CoherenceModel(
         topics=[list(topic) for topics in topic_sets for topic in topics],
         texts=texts,
+        corpus=corpus,
         dictionary=dictionary,
         coherence=measure,
         topn=topn,
@@ -476,14 +484,19 @@ class FitPool:
             raise ValueError(f"workers must be >= 0, got {workers}")
         self._temporary = tempfile.TemporaryDirectory(prefix="policytopics-fits-") if cache_dir is None else None
         root = self._temporary.name if self._temporary is not None else str(cache_dir)
-        self._context = _Context([list(tokens) for tokens in token_lists], features.dictionary, features.bows, root)
+        # compact arrays: what is pickled to each worker is a few numpy arrays, not lists
+        tokens = token_lists if isinstance(token_lists, PackedTokens) else PackedTokens.from_lists(token_lists)
+        bows = features.bows if isinstance(features.bows, PackedBows) else PackedBows.from_lists(features.bows)
+        self._context = _Context(tokens, features.dictionary, bows, root)
         self._topn = int(topn)
         self._measures = tuple(measures)
         self._tasks: dict[tuple[int, int], _Task] = {}
         for num_topics, seed in tasks:
             num_topics, seed = int(num_topics), int(seed)
             key = fit_cache_key(make_model(num_topics, seed), features.key)
-            self._tasks[(num_topics, seed)] = (num_topics, seed, make_model, self._topn, key, self._measures)
+            self._tasks[(num_topics, seed)] = (
+                num_topics, seed, make_model, self._topn, key, self._measures, _score_key("perplexity", key)
+            )
         self._results: dict[tuple[int, int], FitEvaluation] = {}
         self._futures: dict[tuple[int, int], Future[_Fit]] = {}
         self._pool: ProcessPoolExecutor | None = None
@@ -492,8 +505,9 @@ class FitPool:
         self.cached = len(self._tasks) - len(pending)
         if workers == 0:
             workers = os.cpu_count() or 1
-        workers = min(workers, len(pending))
-        if workers > 1:
+        if workers > 1 and pending:
+            # even one pending fit goes to a worker: this process clusters meanwhile
+            workers = min(workers, len(pending))
             # spawn: workers start clean (no inherited threads or state), on every platform
             self._pool = ProcessPoolExecutor(
                 workers, mp_context=multiprocessing.get_context("spawn"),
@@ -541,7 +555,7 @@ class FitPool:
             if missing:
                 computed = _coherence_of_fits(
                     [fits[name].terms for name in missing], self._context.tokens, self._context.dictionary,
-                    measure, self._topn,
+                    measure, self._topn, corpus=self._context.bows,
                 )
                 for name, per_topic in zip(missing, computed):
                     scores.put_json(_score_key("coherence", self._tasks[name][4], self._topn, measure), per_topic)

@@ -33,7 +33,7 @@ import os
 import platform
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -43,6 +43,7 @@ import numpy as np
 from gensim.corpora import Dictionary
 
 from policytopics.config import FeaturesConfig
+from policytopics.packed import PackedBows
 
 __all__ = [
     "CacheStore",
@@ -52,6 +53,7 @@ __all__ = [
     "corpus_features",
     "features_key",
     "fingerprint",
+    "packed_bows",
     "to_bow",
 ]
 
@@ -141,6 +143,7 @@ def build_dictionary(token_lists: Iterable[Sequence[str]], config: FeaturesConfi
     Examples
     --------
     >>> from policytopics.config import FeaturesConfig
+from policytopics.packed import PackedBows
     >>> units = [["招商", "项目"], ["招商", "土地"], ["项目", "招商"], ["土地"]]
     >>> d = build_dictionary(units, FeaturesConfig(no_below=2, no_above=0.7))
     >>> sorted(d.token2id.items(), key=lambda item: item[1])
@@ -148,11 +151,7 @@ def build_dictionary(token_lists: Iterable[Sequence[str]], config: FeaturesConfi
     >>> d.cfs[1], d.dfs[1], d.num_docs
     (2, 2, 4)
     """
-    token_lists = list(token_lists)
-    for position, tokens in enumerate(token_lists):
-        if isinstance(tokens, str):
-            raise ValueError(f"unit {position}: expected a list of tokens, got a string")
-    dictionary = Dictionary(token_lists)
+    dictionary = Dictionary(_checked(token_lists))  # one pass: token lists may be a stream
     dictionary.filter_extremes(no_below=config.no_below, no_above=config.no_above, keep_n=None)
     if config.keep_n is not None and len(dictionary) > config.keep_n:
         ranked = sorted(dictionary.token2id.items(), key=lambda item: (-dictionary.dfs[item[1]], item[0]))
@@ -160,7 +159,7 @@ def build_dictionary(token_lists: Iterable[Sequence[str]], config: FeaturesConfi
     dictionary.compactify()
     if len(dictionary) == 0:
         raise ValueError(
-            f"no term is left after filtering {len(token_lists)} units with "
+            f"no term is left after filtering {dictionary.num_docs} units with "
             f"features.no_below={config.no_below} and features.no_above={config.no_above}"
         )
     return _sorted_dictionary(dictionary)
@@ -185,6 +184,7 @@ def to_bow(dictionary: Dictionary, token_lists: Iterable[Sequence[str]]) -> list
     Examples
     --------
     >>> from policytopics.config import FeaturesConfig
+from policytopics.packed import PackedBows
     >>> d = build_dictionary([["招商", "项目"], ["项目", "土地"], ["招商", "土地"]], FeaturesConfig(no_above=1.0))
     >>> to_bow(d, [["项目", "项目", "招商", "园区"], []])
     [[(1, 1), (2, 2)], []]
@@ -195,6 +195,28 @@ def to_bow(dictionary: Dictionary, token_lists: Iterable[Sequence[str]]) -> list
             raise ValueError(f"unit {position}: expected a list of tokens, got a string")
         bows.append(dictionary.doc2bow(list(tokens)))
     return bows
+
+
+def _checked(token_lists: Iterable[Sequence[str]]) -> Iterator[Sequence[str]]:
+    """``token_lists``, refusing a unit given as a string (which would be taken as characters)."""
+    for position, tokens in enumerate(token_lists):
+        if isinstance(tokens, str):
+            raise ValueError(f"unit {position}: expected a list of tokens, got a string")
+        yield tokens
+
+
+def packed_bows(dictionary: Dictionary, token_lists: Iterable[Sequence[str]]) -> PackedBows:
+    """:func:`to_bow` into compact arrays (:class:`~policytopics.packed.PackedBows`), one unit
+    at a time: a streamed gensim corpus, not a list of lists.
+
+    Examples
+    --------
+    >>> d = build_dictionary([["招商", "项目"], ["项目", "土地"], ["招商", "土地"]], FeaturesConfig(no_above=1.0))
+    >>> bows = packed_bows(d, [["项目", "项目", "招商", "园区"], []])
+    >>> bows[0], bows[1]
+    ([(1, 1), (2, 2)], [])
+    """
+    return PackedBows.from_lists(dictionary.doc2bow(list(tokens)) for tokens in _checked(token_lists))
 
 
 # -- on-disk cache ------------------------------------------------------------------------------
@@ -349,14 +371,14 @@ class Features:
     ----------
     dictionary : gensim.corpora.Dictionary
         From :func:`build_dictionary`.
-    bows : list of list of (int, int)
-        From :func:`to_bow`, one per unit.
+    bows : PackedBows
+        From :func:`packed_bows` (what :func:`to_bow` gives, as compact arrays), one per unit.
     key : str
         :func:`features_key` of the token lists and settings: what fitted models are keyed on.
     """
 
     dictionary: Dictionary
-    bows: list[list[tuple[int, int]]]
+    bows: PackedBows
     key: str
 
 
@@ -395,26 +417,25 @@ def _write_features(folder: Path, dictionary: Dictionary, bows: Sequence[Sequenc
         "num_nnz": int(dictionary.num_nnz),
     }
     (folder / "dictionary.json").write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
-    lengths = np.array([len(bow) for bow in bows], dtype=np.int64)
-    ids = np.array([term_id for bow in bows for term_id, _ in bow], dtype=np.int64)
-    counts = np.array([count for bow in bows for _, count in bow], dtype=np.int64)
+    if not isinstance(bows, PackedBows):
+        bows = PackedBows.from_lists(bows)
+    lengths = np.diff(bows.offsets).astype(np.int64)
+    ids, counts = bows.ids.astype(np.int64), bows.counts.astype(np.int64)
     with (folder / "bows.npz").open("wb") as handle:
         np.savez(handle, lengths=lengths, ids=ids, counts=counts)
 
 
-def _read_features(folder: Path) -> tuple[Dictionary, list[list[tuple[int, int]]]]:
+def _read_features(folder: Path) -> tuple[Dictionary, PackedBows]:
     vocabulary = json.loads((folder / "dictionary.json").read_text(encoding="utf-8"))
     dictionary = _new_dictionary(
         vocabulary["terms"], vocabulary["dfs"], vocabulary["cfs"],
         vocabulary["num_docs"], vocabulary["num_pos"], vocabulary["num_nnz"],
     )
     with np.load(folder / "bows.npz", allow_pickle=False) as arrays:
-        lengths, ids, counts = arrays["lengths"], arrays["ids"].tolist(), arrays["counts"].tolist()
-    bows = []
-    start = 0
-    for length in lengths.tolist():
-        bows.append(list(zip(ids[start:start + length], counts[start:start + length])))
-        start += length
+        lengths, ids, counts = arrays["lengths"], arrays["ids"], arrays["counts"]
+        offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        bows = PackedBows(ids.astype(np.int32), counts.astype(np.int64), offsets)
     return dictionary, bows
 
 
@@ -441,10 +462,9 @@ def corpus_features(
     Examples
     --------
     >>> features = corpus_features([["招商", "项目"], ["项目", "土地"]], FeaturesConfig(no_above=1.0))
-    >>> features.dictionary.token2id, features.bows
+    >>> features.dictionary.token2id, list(features.bows)
     ({'项目': 0}, [[(0, 1)], [(0, 1)]])
     """
-    token_lists = [tokens if isinstance(tokens, str) else list(tokens) for tokens in token_lists]
     key = features_key(token_lists, config)
     store = CacheStore(cache_dir, "features") if cache_dir is not None else None
     if store is not None:
@@ -458,7 +478,7 @@ def corpus_features(
                 logger.info("features: vocabulary and bags of words read from the cache")
                 return Features(dictionary, bows, key)
     dictionary = build_dictionary(token_lists, config)
-    bows = to_bow(dictionary, token_lists)
+    bows = packed_bows(dictionary, token_lists)
     if store is not None:
         store.put(key, lambda folder: _write_features(folder, dictionary, bows))
     return Features(dictionary, bows, key)

@@ -10,7 +10,7 @@ rows of every table the run folder gets (``*_rows`` functions), so writing stays
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,14 +139,18 @@ def fit_models(
     from policytopics.models.lda import factory_from_config, map_topics_to_themes
     from policytopics.tokenize import resolve_workers
 
+    from policytopics.packed import PackedTokens
+
     if codebook is None:
         codebook = check_model_config(config)
-    if not any(token_lists):
+    if not isinstance(token_lists, PackedTokens):  # compact arrays, whatever the caller passes
+        token_lists = PackedTokens.from_lists(token_lists)
+    if not any(token_lists.lengths()):
         raise PolicytopicsError(
             f"empty corpus after cleaning: none of the {len(token_lists)} units of "
             f"{config.corpus.path} has a token left to model"
         )
-    vocabulary = {token for tokens in token_lists for token in tokens}
+    vocabulary = set(token_lists.vocabulary)  # every distinct token of the units
     keyword_check = check_keywords(codebook, tokenize, vocabulary)
     for keyword, tokens in sorted(keyword_check.split.items()):
         logger.warning("themes: keyword '%s' is not one token (%s); it is not used", keyword, " ".join(tokens) or "dropped")
@@ -156,7 +160,6 @@ def fit_models(
     guided = config.lda.method == "guided"
     seed_keywords = keyword_check.usable if guided else None
     cache_dir = model_cache_dir(config)
-    token_lists = [list(tokens) for tokens in token_lists]
     try:
         features = corpus_features(token_lists, config.features, cache_dir)
     except ValueError as error:  # no term survives the vocabulary filter
@@ -178,7 +181,7 @@ def fit_models(
         # The clusters see the same vocabulary as LDA (after filter_extremes), so the two are compared fairly.
         model_vocabulary = set(features.dictionary.token2id)
         clusters = TfidfKMeans.from_config(config.cluster, config.seed, memory=cache_dir).fit(
-            [[token for token in tokens if token in model_vocabulary] for tokens in token_lists]
+            token_lists.restricted(model_vocabulary)
         )
         lda = pool.model(*main)
         scores = pool.result(*main).coherence
@@ -235,13 +238,13 @@ def theme_share_columns(results: ModelResults) -> list[str]:
     return [f"theme_{column}" for column in results.theme_columns] + ["theme"]
 
 
-def unit_theme_values(results: ModelResults) -> list[dict[str, Any]]:
-    """Per unit (in unit order): its theme share columns and dominant theme."""
+def unit_theme_values(results: ModelResults) -> Iterator[dict[str, Any]]:
+    """Per unit (in unit order, one at a time): its theme share columns and dominant theme."""
     columns = theme_share_columns(results)[:-1]
-    return [
+    return (
         {**dict(zip(columns, map(float, shares))), "theme": theme}
         for shares, theme in zip(results.unit_shares, results.unit_themes)
-    ]
+    )
 
 
 def document_theme_values(results: ModelResults) -> dict[str, dict[str, Any]]:
@@ -257,16 +260,21 @@ def document_theme_values(results: ModelResults) -> dict[str, dict[str, Any]]:
     return values
 
 
-def topic_matrix_rows(ids: Sequence[str], id_column: str, matrix: np.ndarray, extra: Sequence[dict[str, Any]] | None = None) -> tuple[list[dict[str, Any]], list[str]]:
-    """Rows of a (units or documents) × topics matrix: id, any extra columns, topic_0...topic_{K-1}."""
+def topic_matrix_rows(
+    ids: Sequence[str], id_column: str, matrix: np.ndarray, extra: Mapping[str, Sequence[Any]] | None = None
+) -> tuple[Iterator[dict[str, Any]], list[str]]:
+    """Rows of a (units or documents) × topics matrix: id, any extra columns (name -> one
+    value per row), topic_0...topic_{K-1}; the rows are made one at a time as they are read."""
     topics = [f"topic_{k}" for k in range(matrix.shape[1])]
-    rows = []
-    for index, (row_id, values) in enumerate(zip(ids, matrix)):
-        row = {id_column: row_id, **(extra[index] if extra else {})}
-        row.update(zip(topics, map(float, values)))
-        rows.append(row)
-    columns = [id_column, *(list(extra[0]) if extra else []), *topics]
-    return rows, columns
+    extra = dict(extra or {})
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for index, (row_id, values) in enumerate(zip(ids, matrix)):
+            row = {id_column: row_id, **{name: column[index] for name, column in extra.items()}}
+            row.update(zip(topics, map(float, values)))
+            yield row
+
+    return rows(), [id_column, *extra, *topics]
 
 
 def topics_rows(results: ModelResults, config: Config) -> list[dict[str, Any]]:
@@ -302,12 +310,12 @@ def topic_terms_rows(results: ModelResults, config: Config) -> list[dict[str, An
     return rows
 
 
-def cluster_rows(results: ModelResults, units: Sequence[Unit]) -> list[dict[str, Any]]:
-    """clusters.csv: unit_id, cluster, cluster_theme."""
-    return [
+def cluster_rows(results: ModelResults, units: Sequence[Unit]) -> Iterator[dict[str, Any]]:
+    """clusters.csv: unit_id, cluster, cluster_theme (one row at a time)."""
+    return (
         {"unit_id": unit.unit_id, "cluster": int(label), "cluster_theme": theme}
         for unit, label, theme in zip(units, results.clusters.labels_, results.cluster_themes)
-    ]
+    )
 
 
 def cluster_terms_rows(results: ModelResults) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,7 +74,7 @@ class RunResult:
     units: list[Unit]
     skipped: list[SkippedSource]
     timings: dict[str, float] = field(default_factory=dict)
-    tokens: dict[str, list[str]] | None = None
+    tokens: Mapping[str, list[str]] | None = None  # unit id -> tokens (read on access)
     tokenization: dict[str, int] = field(default_factory=dict)
     models: Any = None
 
@@ -186,28 +186,32 @@ def document_rows(
     return rows, columns
 
 
-def unit_rows(units: list[Unit], themes: Any = None) -> tuple[list[dict[str, Any]], list[str]]:
+def unit_rows(units: list[Unit], themes: Any = None) -> tuple[Iterator[dict[str, Any]], list[str]]:
     """Rows and columns of units.csv, in ``unit_id`` order (units arrive sorted), with the
-    theme share columns and dominant theme after modelling."""
-    rows = [
-        {
-            "unit_id": unit.unit_id,
-            "doc_id": unit.doc_id,
-            "position": unit.position,
-            "heading": unit.heading,
-            "text": unit.text,
-            "n_chars": unit.n_chars,
-        }
-        for unit in units
-    ]
+    theme share columns and dominant theme after modelling; rows are made as they are read."""
     columns = list(UNIT_COLUMNS)
+    values: Iterator[dict[str, Any]] | None = None
     if themes is not None:
         from policytopics.modelling import theme_share_columns, unit_theme_values
 
-        for row, values in zip(rows, unit_theme_values(themes)):
-            row.update(values)
+        values = unit_theme_values(themes)
         columns += theme_share_columns(themes)
-    return rows, columns
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for unit in units:
+            row = {
+                "unit_id": unit.unit_id,
+                "doc_id": unit.doc_id,
+                "position": unit.position,
+                "heading": unit.heading,
+                "text": unit.text,
+                "n_chars": unit.n_chars,
+            }
+            if values is not None:
+                row.update(next(values))
+            yield row
+
+    return rows(), columns
 
 
 def cleaning_report(
@@ -304,14 +308,28 @@ def tokenize_units(config: Config, units: list[Unit], timings: dict[str, float])
     return tokenizer, corpus
 
 
+class _UnitField(Sequence[Any]):
+    """One attribute of every unit, read on access (no list of it is made)."""
+
+    def __init__(self, units: Sequence[Unit], name: str) -> None:
+        self.units, self.name = units, name
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [getattr(unit, self.name) for unit in self.units[index]]
+        return getattr(self.units[index], self.name)
+
+
 def _write_token_outputs(folder: Path, units: list[Unit], tokenizer: Any, corpus: Any) -> None:
     from policytopics.tokenize import vocabulary_rows
 
-    lines = [
-        json.dumps({"unit_id": unit.unit_id, "tokens": tokens}, ensure_ascii=False)
+    artifacts.write_text(folder / "tokens.jsonl", (
+        json.dumps({"unit_id": unit.unit_id, "tokens": tokens}, ensure_ascii=False) + "\n"
         for unit, tokens in zip(units, corpus.tokens)
-    ]
-    artifacts.write_text(folder / "tokens.jsonl", "".join(line + "\n" for line in lines))
+    ))
     artifacts.write_csv(
         folder / "vocabulary.csv",
         vocabulary_rows(corpus, tokenizer.dictionary_terms),
@@ -343,7 +361,7 @@ def _write_model_outputs(folder: Path, config: Config, units: list[Unit], result
 
     lda = results.lda
     rows, columns = modelling.topic_matrix_rows(
-        [u.unit_id for u in units], "unit_id", lda.doc_topic_, [{"doc_id": u.doc_id} for u in units]
+        _UnitField(units, "unit_id"), "unit_id", lda.doc_topic_, {"doc_id": _UnitField(units, "doc_id")}
     )
     artifacts.write_csv(folder / "unit_topic.csv", rows, columns)
     rows, columns = modelling.topic_matrix_rows(results.doc_ids, "doc_id", results.doc_topic)
@@ -375,11 +393,14 @@ def _write_model_outputs(folder: Path, config: Config, units: list[Unit], result
         "unit_themes": {t: results.unit_themes.count(t) for t in results.theme_columns},
         "document_themes": dict(zip(results.doc_ids, results.doc_themes)),
     })
-    with_tokens = [i for i, tokens in enumerate(corpus.tokens) if tokens]  # LDAvis needs length > 0
+    import numpy as np
+
+    lengths = corpus.tokens.lengths()
+    with_tokens = np.flatnonzero(lengths > 0)  # LDAvis needs length > 0
     artifacts.write_text(
         folder / "lda.html",
         ldavis_html(
-            lda.topic_term_, lda.doc_topic_[with_tokens], [len(corpus.tokens[i]) for i in with_tokens],
+            lda.topic_term_, lda.doc_topic_[with_tokens], lengths[with_tokens].tolist(),
             list(lda.vocabulary_), lda.term_frequency_, title=f"policytopics: {config.name}",
             embed_font=config.output.embed_font,
         ),
@@ -502,7 +523,9 @@ def _execute(config: Config, stages: tuple[str, ...]) -> RunResult:
     logger.info("run '%s': wrote %s", config.name, run_dir)
     tokens = tokenization = None
     if corpus is not None:
-        tokens = {unit.unit_id: unit_tokens for unit, unit_tokens in zip(units, corpus.tokens)}
+        from policytopics.packed import TokensByUnit
+
+        tokens = TokensByUnit([unit.unit_id for unit in units], corpus.tokens)
         tokenization = {"units": len(units), "cache_hits": corpus.cache_hits, "tokenised": corpus.tokenised}
     return RunResult(config, run_dir, cleaned, documents, units, skipped, timings, tokens, tokenization or {}, models)
 

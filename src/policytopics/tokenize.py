@@ -46,16 +46,19 @@ import os
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import metadata as importlib_metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from policytopics.config import PhrasesConfig, TokenizeConfig
 from policytopics.errors import PolicytopicsError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from policytopics.packed import PackedTokens
 
 logger = logging.getLogger("policytopics")
 
@@ -827,9 +830,10 @@ class TokenizedCorpus:
 
     Attributes
     ----------
-    tokens : list of list of str
-        Kept tokens per text, phrases joined when collocations are enabled.
-    pos : list of list of str
+    tokens : PackedTokens
+        Kept tokens per text (a read-only sequence of lists of str), phrases joined when
+        collocations are enabled.
+    pos : PackedTokens
         The POS tag of each token (``"phrase"`` for a joined collocation).
     cache_hits, tokenised : int
         How many texts came from the cache, and how many were tokenised.
@@ -837,8 +841,8 @@ class TokenizedCorpus:
         The frozen gensim ``Phrases`` model when collocations are enabled.
     """
 
-    tokens: list[list[str]]
-    pos: list[list[str]]
+    tokens: PackedTokens
+    pos: PackedTokens
     cache_hits: int = 0
     tokenised: int = 0
     phrases: Any = None
@@ -863,20 +867,42 @@ def resolve_workers(workers: int) -> int:
     return workers if workers > 0 else max(1, os.cpu_count() or 1)
 
 
+class _LazyPool:
+    """A process pool started on first use (only when some batch needs more than one process)."""
+
+    def __init__(self, tokenizer: Tokenizer, workers: int) -> None:
+        self.tokenizer = tokenizer
+        self.workers = workers
+        self.pool: ProcessPoolExecutor | None = None
+
+    def get(self) -> ProcessPoolExecutor:
+        if self.pool is None:
+            self.tokenizer.load()  # forked workers then share the loaded dictionaries
+            self.pool = ProcessPoolExecutor(self.workers, initializer=_init_worker, initargs=(self.tokenizer,))
+        return self.pool
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
 def _tokenize_texts(
     tokenizer: Tokenizer,
     texts: list[str],
     workers: int,
-    progress: Callable[[int, int], None] | None,
+    progress: Callable[[int], None] | None,
     chunk_chars: int = 200_000,
+    pool: _LazyPool | None = None,
 ) -> list[list[tuple[str, str]]]:
     """Tokenise ``texts`` in order, in ``workers`` processes when that pays off.
 
-    Work packages hold at most ``chunk_chars`` characters and, for a corpus of a few
+    Work packages hold at most ``chunk_chars`` characters and, for a batch of a few
     megabytes, about an eighth of each worker's share, so that no process idles long at the
     end while another finishes a large last package. The tokenizer is loaded in this process
     before the pool starts: worker processes forked from it (the default on Linux) share its
     loaded dictionaries instead of each loading jieba again; with ``spawn`` they load their own.
+    ``progress`` is called with the number of texts done so far.
     """
     total = sum(len(text) for text in texts)
     if workers > 1:
@@ -893,16 +919,34 @@ def _tokenize_texts(
     if workers <= 1 or len(chunks) <= 1:
         for text in texts:
             results.append(tokenizer.tokenize_with_pos(text))
-            if progress is not None:
-                progress(len(results), len(texts))
+            if progress is not None and len(results) % 256 == 0:
+                progress(len(results))
+        if progress is not None:
+            progress(len(results))
         return results
-    tokenizer.load()
-    with ProcessPoolExecutor(min(workers, len(chunks)), initializer=_init_worker, initargs=(tokenizer,)) as pool:
-        for chunk_result in pool.map(_tokenize_chunk, chunks):  # map keeps the input order
+    own = pool is None
+    pool = pool if pool is not None else _LazyPool(tokenizer, workers)
+    try:
+        for chunk_result in pool.get().map(_tokenize_chunk, chunks):  # map keeps the input order
             results.extend(chunk_result)
             if progress is not None:
-                progress(len(results), len(texts))
+                progress(len(results))
+    finally:
+        if own:
+            pool.close()
     return results
+
+
+def _batches(texts: Sequence[str], batch_chars: int) -> Iterator[range]:
+    """Consecutive index ranges of ``texts`` holding about ``batch_chars`` characters each."""
+    start = size = 0
+    for index, text in enumerate(texts):
+        if size >= batch_chars:
+            yield range(start, index)
+            start, size = index, 0
+        size += len(text)
+    if start < len(texts):
+        yield range(start, len(texts))
 
 
 def tokenize_texts(
@@ -914,8 +958,15 @@ def tokenize_texts(
     progress: Callable[[int, int], None] | None = None,
     chunk_chars: int = 200_000,
     phrases: PhrasesConfig | None = None,
+    batch_chars: int = 1_000_000,
 ) -> TokenizedCorpus:
     """Tokenise ``texts`` (cached, in parallel, in order) and optionally join collocations.
+
+    The texts are taken in batches of about ``batch_chars`` characters: each batch is looked
+    up in the cache, its missing texts are tokenised (in worker processes) and stored in the
+    cache on disk, and its tokens are appended to compact arrays
+    (:class:`~policytopics.packed.PackedTokens`, 4 bytes a token), so that memory holds the
+    (word, tag) pairs of one batch at a time, not of the corpus.
 
     Parameters
     ----------
@@ -933,6 +984,8 @@ def tokenize_texts(
         Characters per work package sent to a worker process.
     phrases : PhrasesConfig, optional
         When enabled, bigram collocations are learned on the tokens and joined with ``_``.
+    batch_chars : int
+        Characters per batch (memory holds one batch's intermediate results).
 
     Returns
     -------
@@ -942,46 +995,68 @@ def tokenize_texts(
     --------
     >>> from policytopics.config import TokenizeConfig
     >>> corpus = tokenize_texts(["招商引资取得新突破"], Tokenizer(TokenizeConfig()))  # doctest: +SKIP
-    >>> corpus.tokens  # doctest: +SKIP
-    [['招商引资', '突破']]
+    >>> corpus.tokens[0]  # doctest: +SKIP
+    ['招商引资', '突破']
     """
-    texts = list(texts)
-    pairs: list[list[tuple[str, str]] | None] = [None] * len(texts)
-    keys = [TokenCache.key(tokenizer.fingerprint, text) for text in texts] if cache else []
-    if cache is not None:
-        found = cache.get_many(keys)
-        for index, key in enumerate(keys):
-            if key in found:
-                pairs[index] = found[key]
-    missing = [index for index, value in enumerate(pairs) if value is None]
-    if missing:
-        results = _tokenize_texts(tokenizer, [texts[i] for i in missing], workers, progress, chunk_chars)
-        for index, result in zip(missing, results):
-            pairs[index] = result
-        if cache is not None:
-            cache.put_many({keys[i]: pairs[i] for i in missing})  # type: ignore[misc]
-    complete: list[list[tuple[str, str]]] = [p for p in pairs if p is not None]
-    tokens = [[token for token, _ in unit] for unit in complete]
-    pos = [[tag for _, tag in unit] for unit in complete]
+    from policytopics.packed import TokenPacker
+
+    token_packer, pos_packer = TokenPacker(), TokenPacker()
+    hits = tokenised = 0
+    pool = _LazyPool(tokenizer, workers)
+    try:
+        for batch in _batches(texts, batch_chars):
+            batch_texts = [texts[i] for i in batch]
+            pairs: list[list[tuple[str, str]] | None] = [None] * len(batch_texts)
+            keys = [TokenCache.key(tokenizer.fingerprint, text) for text in batch_texts] if cache else []
+            if cache is not None:
+                found = cache.get_many(keys)
+                for index, key in enumerate(keys):
+                    if key in found:
+                        pairs[index] = found[key]
+            missing = [index for index, value in enumerate(pairs) if value is None]
+            done_before = batch.start
+            hits += len(batch_texts) - len(missing)
+            if missing:
+                def report(done: int, offset: int = done_before + len(batch_texts) - len(missing)) -> None:
+                    if progress is not None:
+                        progress(offset + done, len(texts))
+
+                results = _tokenize_texts(
+                    tokenizer, [batch_texts[i] for i in missing], workers, report, chunk_chars, pool
+                )
+                for index, result in zip(missing, results):
+                    pairs[index] = result
+                tokenised += len(missing)
+                if cache is not None:
+                    cache.put_many({keys[i]: pairs[i] for i in missing})  # type: ignore[misc]
+            elif progress is not None:
+                progress(batch.stop, len(texts))
+            for unit in pairs:
+                assert unit is not None
+                token_packer.add([token for token, _ in unit])
+                pos_packer.add([tag for _, tag in unit])
+    finally:
+        pool.close()
+    tokens, pos = token_packer.finish(), pos_packer.finish()
     model = None
     if phrases is not None and phrases.enabled:
         tokens, pos, model = _join_phrases(tokens, pos, phrases)
-    return TokenizedCorpus(tokens, pos, len(texts) - len(missing), len(missing), model)
+    return TokenizedCorpus(tokens, pos, hits, tokenised, model)
 
 
-def _join_phrases(
-    tokens: list[list[str]], pos: list[list[str]], config: PhrasesConfig
-) -> tuple[list[list[str]], list[list[str]], Any]:
+def _join_phrases(tokens: PackedTokens, pos: PackedTokens, config: PhrasesConfig) -> tuple[PackedTokens, PackedTokens, Any]:
     from gensim.models.phrases import Phrases
 
+    from policytopics.packed import TokenPacker
+
     model = Phrases(tokens, min_count=config.min_count, threshold=config.threshold, delimiter="_").freeze()
-    joined_tokens, joined_pos = [], []
+    joined_tokens, joined_pos = TokenPacker(), TokenPacker()
     for unit_tokens, unit_pos in zip(tokens, pos):
         joined = model[unit_tokens]
         tags = dict(zip(unit_tokens, unit_pos))
-        joined_tokens.append(joined)
-        joined_pos.append(["phrase" if "_" in t and t not in tags else tags.get(t, "x") for t in joined])
-    return joined_tokens, joined_pos, model
+        joined_tokens.add(joined)
+        joined_pos.add(["phrase" if "_" in t and t not in tags else tags.get(t, "x") for t in joined])
+    return joined_tokens.finish(), joined_pos.finish(), model
 
 
 def vocabulary_rows(corpus: TokenizedCorpus, dictionary_terms: frozenset[str]) -> list[dict[str, Any]]:

@@ -35,7 +35,7 @@ import logging
 import math
 import numbers
 import pickle
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -76,18 +76,26 @@ def identity_analyzer(tokens: Sequence[str]) -> list[str]:
     return list(tokens)
 
 
-def _check_token_lists(token_lists: Sequence[Sequence[str]]) -> list[list[str]]:
+def _check_token_lists(token_lists: Sequence[Sequence[str]]) -> tuple[Sequence[Sequence[str]], np.ndarray]:
+    """``token_lists`` (not copied: it may be a compact, re-iterable sequence) and the
+    positions of its units that have tokens, checking that no unit is a string."""
     if isinstance(token_lists, str):
         raise TypeError("token_lists must be a sequence of token lists, got one string")
-    docs = []
+    nonempty = []
     for i, tokens in enumerate(token_lists):
         if isinstance(tokens, str):
             raise TypeError(
                 f"unit {i} is a string, not a token list: pass pre-tokenised units "
                 "(e.g. [['开发区', '招商'], ...])"
             )
-        docs.append(list(tokens))
-    return docs
+        if len(tokens):
+            nonempty.append(i)
+    return token_lists, np.array(nonempty, dtype=np.int64)
+
+
+def _nonempty(token_lists: Sequence[Sequence[str]]) -> Iterator[Sequence[str]]:
+    """The units that have tokens, in order, one at a time."""
+    return (tokens for tokens in token_lists if len(tokens))
 
 
 def _check_seed(random_state: Any) -> int:
@@ -306,12 +314,11 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
         [0, 0, -1, 1, 1]
         """
         seed = _check_seed(self.random_state)
-        docs = _check_token_lists(token_lists)
-        nonempty = np.array([i for i, doc in enumerate(docs) if doc], dtype=np.int64)
+        docs, nonempty = _check_token_lists(token_lists)
         ks = self._candidate_ks(len(nonempty))
 
         vectorizer = TfidfVectorizer(analyzer=identity_analyzer, token_pattern=None, lowercase=False)
-        x = vectorizer.fit_transform([docs[i] for i in nonempty]).tocsr()
+        x = vectorizer.fit_transform(_nonempty(docs)).tocsr()
 
         scores: dict[int, float] = {}
         fits: dict[int, KMeans] = {}
@@ -448,11 +455,11 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
         """
         if not hasattr(self, "kmeans_"):
             raise AttributeError("TfidfKMeans is not fitted yet: call fit first")
-        docs = _check_token_lists(token_lists)
+        docs, _ = _check_token_lists(token_lists)
         labels = np.full(len(docs), NO_CLUSTER, dtype=np.int64)
-        if not docs:
+        if not len(docs):
             return labels
-        x = self.vectorizer_.transform(docs).tocsr()
+        x = self.vectorizer_.transform(iter(docs)).tocsr()
         known = np.flatnonzero(np.diff(x.indptr) > 0)
         if len(known):
             labels[known] = self.kmeans_.predict(x[known])

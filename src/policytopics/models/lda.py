@@ -458,10 +458,14 @@ class LdaTopicModel(BaseEstimator):
         keywords = self._check_params()
         if not len(bows):
             raise ValueError("cannot fit a topic model on no units")
-        return self._fit_bows(copy_dictionary(dictionary), [list(bow) for bow in bows], keywords)
+        from policytopics.packed import PackedBows
+
+        # compact arrays are read as they are (a streamed corpus); other sequences are packed
+        bows = bows if isinstance(bows, PackedBows) else PackedBows.from_lists(bows)
+        return self._fit_bows(copy_dictionary(dictionary), bows, keywords)
 
     def _fit_bows(
-        self, dictionary: Dictionary, bows: list[list[tuple[int, int]]], keywords: dict[str, list[str]] | None
+        self, dictionary: Dictionary, bows: Sequence[Sequence[tuple[int, int]]], keywords: dict[str, list[str]] | None
     ) -> LdaTopicModel:
         if not any(bows):
             raise ValueError("no unit has a term of the vocabulary")
@@ -529,7 +533,7 @@ class LdaTopicModel(BaseEstimator):
             eta[topic, ids] = base + float(self.seed_weight) * term_frequency[ids]
         return eta
 
-    def _guided_start(self, model: LdaModel, bows: list[list[tuple[int, int]]], keyword_ids: list[list[int]]) -> None:
+    def _guided_start(self, model: LdaModel, bows: Sequence[Sequence[tuple[int, int]]], keyword_ids: list[list[int]]) -> None:
         """Replace gensim's random start by a soft labelling of the units (see module docstring)."""
         num_topics, num_terms = model.num_topics, model.num_terms
         num_themes = len(keyword_ids)

@@ -1,0 +1,62 @@
+"""Tests of policytopics.packed: compact token and bag-of-words sequences behave like lists."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+from policytopics.packed import PackedBows, PackedTokens, TokenPacker, TokensByUnit
+
+UNITS = [["招商", "项目", "招商"], [], ["土地"], ["项目", "土地", "园区"]]
+
+
+def test_packed_tokens_read_back_every_unit_in_order():
+    tokens = PackedTokens.from_lists(UNITS)
+    assert len(tokens) == 4
+    assert [tokens[i] for i in range(4)] == UNITS
+    assert list(tokens) == UNITS
+    assert tokens[-1] == UNITS[-1] and tokens[1:3] == UNITS[1:3]
+    assert tokens.lengths().tolist() == [3, 0, 1, 3]
+    assert tokens == UNITS and tokens != UNITS[:3]
+    with pytest.raises(IndexError):
+        tokens[4]
+
+
+def test_iteration_crosses_block_boundaries():
+    units = [[f"t{i % 7}"] * (i % 3) for i in range(10_000)]  # more units than one block of 4096
+    assert list(PackedTokens.from_lists(units)) == units
+
+
+def test_a_token_is_stored_once_and_costs_four_bytes():
+    tokens = PackedTokens.from_lists([["招商"] * 1000, ["招商", "项目"]])
+    assert tokens.vocabulary == ["招商", "项目"]
+    assert tokens.ids.dtype == np.int32 and len(tokens.ids) == 1002
+
+
+def test_restricted_keeps_only_the_given_tokens():
+    kept = PackedTokens.from_lists(UNITS).restricted({"土地", "项目"})
+    assert list(kept) == [["项目"], [], ["土地"], ["项目", "土地"]]
+
+
+def test_packed_bows_match_the_lists_and_pickle_compactly():
+    bows = [[(0, 2), (5, 1)], [], [(3, 4)]]
+    packed = PackedBows.from_lists(bows)
+    assert list(packed) == bows and packed[2] == [(3, 4)] and packed.num_words() == 7
+    again = pickle.loads(pickle.dumps(packed))
+    assert list(again) == bows
+
+
+def test_the_packer_builds_incrementally():
+    packer = TokenPacker()
+    for unit in UNITS:
+        packer.add(unit)
+    assert packer.finish() == UNITS
+
+
+def test_tokens_by_unit_is_a_read_only_mapping():
+    mapping = TokensByUnit(["a", "b", "c", "d"], PackedTokens.from_lists(UNITS))
+    assert mapping["d"] == UNITS[3] and list(mapping) == ["a", "b", "c", "d"]
+    with pytest.raises(KeyError):
+        mapping["z"]
+    with pytest.raises(ValueError):
+        TokensByUnit(["a"], PackedTokens.from_lists(UNITS))
