@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.cluster import KMeans
+from scipy import sparse
+from sklearn.metrics import silhouette_score
 
 from policytopics.config import ClusterConfig
 from policytopics.models.cluster import NO_CLUSTER, TfidfKMeans, agreement, identity_analyzer
@@ -288,3 +290,16 @@ def test_a_cached_kmeans_entry_is_what_is_used_and_a_damaged_one_is_not(tmp_path
     # damage it behind the store's back: refitted, the true silhouette again
     (store.path(key) / "silhouette.json").write_text("0.5", encoding="utf-8")
     assert TfidfKMeans(k=4, random_state=1, memory=tmp_path).fit(docs).silhouette_ == plain.silhouette_
+
+
+def test_the_silhouette_of_many_units_is_taken_on_a_seeded_sample():
+    rng = np.random.default_rng(0)
+    x = sparse.random(400, 50, density=0.1, format="csr", random_state=1)
+    labels = {3: rng.integers(0, 3, size=400)}
+    full = TfidfKMeans._silhouettes(x, labels)
+    assert full[3] == pytest.approx(silhouette_score(x, labels[3], metric="cosine"), abs=1e-12)
+    sampled = TfidfKMeans._silhouettes(x, labels, sample=100, seed=5)
+    assert sampled == TfidfKMeans._silhouettes(x, labels, sample=100, seed=5)  # the seed fixes the sample
+    assert sampled != TfidfKMeans._silhouettes(x, labels, sample=100, seed=6)
+    assert sampled != full
+    assert TfidfKMeans._silhouettes(x, labels, sample=400, seed=5) == full  # no more rows than the sample: all

@@ -342,6 +342,13 @@ class ClusterConfig(_Section):
     )
     k_range: list[int] = Field([4, 12], min_length=2, max_length=2, description="[min, max] k tried.")
     top_n: int = Field(10, ge=3, description="Terms listed per cluster (from its centroid).")
+    silhouette_sample: int = Field(
+        10_000,
+        ge=100,
+        description="The silhouette that chooses k costs the square of the number of units: on "
+        "a larger corpus it is computed on a random sample of this many units (drawn with the "
+        "run seed, the same units for every k).",
+    )
 
 
 class OutputConfig(_Section):

@@ -57,6 +57,8 @@ logger = logging.getLogger("policytopics")
 #: Bump when what a cached KMeans fit holds changes (old entries are then ignored).
 _KMEANS_CACHE_FORMAT = 1
 
+#: Megabytes of pairwise distances computed at a time for the silhouette.
+_WORKING_MEMORY_MB = 128
 #: The label of units without tokens.
 NO_CLUSTER = -1
 #: The theme label that :func:`agreement` puts last in its cross-table.
@@ -128,6 +130,9 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
         ``<memory>/kmeans/`` when the same TF-IDF matrix was clustered with the same k,
         ``n_init`` and seed before, and stored there otherwise. Results are the same with or
         without it.
+    silhouette_sample : int, default=10000
+        The silhouette (which costs the square of the number of units) is computed on at
+        most this many units: a random sample drawn with ``random_state`` when there are more.
 
     Attributes
     ----------
@@ -175,6 +180,7 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
         random_state: int = 0,
         n_init: int = 10,
         memory: str | Path | None = None,
+        silhouette_sample: int = 10_000,
     ) -> None:
         self.k = k
         self.k_range = k_range
@@ -182,6 +188,7 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
         self.random_state = random_state
         self.n_init = n_init
         self.memory = memory
+        self.silhouette_sample = silhouette_sample
 
     @classmethod
     def from_config(cls, config: ClusterConfig, seed: int, memory: str | Path | None = None) -> TfidfKMeans:
@@ -212,6 +219,7 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
             top_n=config.top_n,
             random_state=seed,
             memory=memory,
+            silhouette_sample=config.silhouette_sample,
         )
 
     # ------------------------------------------------------------------ fitting
@@ -249,16 +257,27 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
         return float(silhouette_score(x, labels, metric="cosine"))
 
     @classmethod
-    def _silhouettes(cls, x: sparse.csr_matrix, labelings: dict[int, np.ndarray]) -> dict[int, float]:
+    def _silhouettes(
+        cls, x: sparse.csr_matrix, labelings: dict[int, np.ndarray], sample: int | None = None, seed: int = 0
+    ) -> dict[int, float]:
         """``_silhouette`` of several labelings of the same rows, the distances computed once.
 
         The same computation as ``sklearn.metrics.silhouette_score(x, labels, metric="cosine")``
         (its ``silhouette_samples``: cosine distances in row chunks, per-row sums by cluster,
         then the mean of ``(b - a) / max(a, b)``), with every labeling reduced on each chunk of
-        distances, which is the expensive part; the scores are the same floats.
+        distances, which is the expensive part; the scores are the same floats. The chunks
+        hold at most ``_WORKING_MEMORY_MB`` of distances (scikit-learn's default is 1 GB,
+        which was most of a run's peak memory). With more rows than ``sample``, the scores are
+        those of a random sample of ``sample`` rows drawn with ``seed`` (the same rows for
+        every labeling): the silhouette costs the square of the number of rows.
         """
         from sklearn.metrics import pairwise_distances_chunked
         from sklearn.preprocessing import LabelEncoder
+
+        if sample is not None and x.shape[0] > sample:
+            rows = np.sort(np.random.default_rng(seed).choice(x.shape[0], size=sample, replace=False))
+            x = x[rows]
+            labelings = {k: labels[rows] for k, labels in labelings.items()}
 
         scores: dict[int, float] = {}
         encoded: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -278,7 +297,9 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
             return tuple(parts)  # scikit-learn wants a tuple of per-row arrays
 
         pieces: list[list[np.ndarray]] = [[] for _ in range(2 * len(encoded))]
-        for reduced in pairwise_distances_chunked(x, reduce_func=reduce, metric="cosine"):
+        for reduced in pairwise_distances_chunked(
+            x, reduce_func=reduce, metric="cosine", working_memory=_WORKING_MEMORY_MB
+        ):
             for index, part in enumerate(reduced):
                 pieces[index].append(part)
         for position, (k, (codes, freqs)) in enumerate(encoded.items()):
@@ -333,7 +354,9 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
                 fits[k] = KMeans(n_clusters=k, n_init=self.n_init, random_state=seed).fit(x)
                 fitted.append(k)
         # the silhouettes of the new fits share one pass over the pairwise distances
-        scores.update(self._silhouettes(x, {k: fits[k].labels_ for k in fitted}))
+        scores.update(
+            self._silhouettes(x, {k: fits[k].labels_ for k in fitted}, int(self.silhouette_sample), seed)
+        )
         scores = {k: scores[k] for k in ks}
         if store is not None:
             for k in fitted:
@@ -401,6 +424,7 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
 
         return fingerprint(
             "kmeans", _KMEANS_CACHE_FORMAT, matrix_key, int(k), int(self.n_init), int(seed),
+            int(self.silhouette_sample),
             package_versions("scikit-learn", "numpy", "scipy"), source_hash(__file__),
         )
 
