@@ -644,3 +644,20 @@ def test_letter_spaced_title_is_not_a_keyword_line():
     assert clean.remove_boilerplate(text, rules)[0] == text
     keywords = "2023 经济技术 开发区 上半年 工作总结 大会 领导 致辞\n" + text
     assert clean.remove_boilerplate(keywords, rules)[0] == text
+
+
+def test_cleaning_in_worker_processes_gives_the_same_texts(monkeypatch):
+    from policytopics.config import CleanConfig
+    from policytopics.records import SourceText
+
+    sources = [
+        SourceText(source=path.name, text=path.read_text(encoding="utf-8", errors="replace"), encoding="utf-8")
+        for path in sorted(SEEDS.glob("*.txt"))
+    ]
+    config = CleanConfig()
+    rules = clean.load_boilerplate_rules(config)
+    serial = clean.clean_sources(sources, config, rules, workers=1)
+    monkeypatch.setattr(clean, "_PARALLEL_MIN_CHARS", 0)  # the seeds are below the threshold
+    parallel = clean.clean_sources(sources, config, rules, workers=2)
+    assert len(serial) == len(sources) >= 5
+    assert [(c.source.source, c.text, c.removed) for c in parallel] == [(c.source.source, c.text, c.removed) for c in serial]

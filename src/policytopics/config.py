@@ -95,6 +95,12 @@ class CleanConfig(_Section):
         description="Normalise full-width letters/digits to half-width, whitespace, and "
         "placeholder years (20xx, XX年).",
     )
+    workers: int = Field(
+        0,
+        ge=0,
+        description="Cleaning processes, 0 = one per core; a corpus under a million characters is "
+        "cleaned in one. Each text is cleaned on its own, so the result does not depend on it.",
+    )
 
 
 class SegmentConfig(_Section):

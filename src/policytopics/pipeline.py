@@ -119,6 +119,7 @@ def prepare_corpus(config: Config, timings: dict[str, float]) -> tuple[
     >>> cleaned, documents, units, skipped = prepare_corpus(Config(), {})  # doctest: +SKIP
     """
     from policytopics import clean, ingest, segment
+    from policytopics.tokenize import resolve_workers
 
     with _timed(timings, "ingest"):
         ingested = ingest.read_corpus(config.corpus, progress=_log_progress("ingest"))
@@ -128,7 +129,7 @@ def prepare_corpus(config: Config, timings: dict[str, float]) -> tuple[
 
     with _timed(timings, "clean"):
         rules = clean.load_boilerplate_rules(config.clean)
-        cleaned = [clean.clean_source(source, config.clean, rules) for source in ingested.texts]
+        cleaned = clean.clean_sources(ingested.texts, config.clean, rules, workers=resolve_workers(config.clean.workers))
 
     with _timed(timings, "segment"):
         documents: list[Document] = []
