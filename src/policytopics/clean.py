@@ -88,7 +88,7 @@ def _fold(text: str) -> str:
     return text.translate(_FOLD)
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=8192)
 def _fold_line(line: str) -> str:
     """``_fold`` of one line, remembered: every boilerplate rule looks at every line, and
     ``str.translate`` with a mapping was most of the cleaning time (py-spy: 58%)."""
