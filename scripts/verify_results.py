@@ -10,60 +10,25 @@ is compared with its fresh twin. Exit code 0 when everything matches, 1 otherwis
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 from pathlib import Path
 
-import yaml
-
 import policytopics
-from policytopics.artifacts import sha256_file
-
-
-#: Settings verify changes to run in a scratch folder; they move files but change no result.
-LOCATION_SETTINGS = (("output", "results_dir"), ("cache", "dir"))
-
-
-def _without_locations(resolved_yaml: str) -> dict:
-    data = yaml.safe_load(resolved_yaml)
-    for section, key in LOCATION_SETTINGS:
-        data[section].pop(key, None)
-    return data
+from policytopics.artifacts import compare_run_folders
 
 
 def verify(config: str, committed: Path) -> list[str]:
     """Differences between the committed run folder and a fresh run of ``config``.
 
-    The fresh run writes to a scratch folder with a fresh cache, so its resolved config
-    differs from the committed one in those two location settings only: the configs are
-    compared without them, and so are the manifest entries derived from the config file.
+    The fresh run writes to a scratch folder with a fresh cache; the comparison
+    (:func:`policytopics.artifacts.compare_run_folders`) sets aside only those two locations.
     """
-    manifest = json.loads((committed / "manifest.json").read_text(encoding="utf-8"))
     scratch = Path(tempfile.mkdtemp(prefix="verify-"))
     fresh = policytopics.run(
         config, [f"output.results_dir={scratch}", f"cache.dir={scratch / 'cache'}", f"name={committed.name}"]
     ).run_dir
-    fresh_manifest = json.loads((fresh / "manifest.json").read_text(encoding="utf-8"))
-    problems = []
-    committed_config = _without_locations((committed / "config.resolved.yaml").read_text(encoding="utf-8"))
-    if committed_config != _without_locations((fresh / "config.resolved.yaml").read_text(encoding="utf-8")):
-        problems.append("config.resolved.yaml: the configs differ (beyond output and cache folders)")
-    for key in ("seed", "inputs", "resources", "packages", "stages"):
-        if manifest.get(key) != fresh_manifest.get(key):
-            problems.append(f"manifest '{key}' differs (installed versions, inputs or resources changed?)")
-    recorded, produced = manifest["artifacts"], fresh_manifest["artifacts"]
-    for name in sorted((set(recorded) | set(produced)) - {"config.resolved.yaml"}):
-        if recorded.get(name) != produced.get(name):
-            state = "missing from the fresh run" if name not in produced else "new in the fresh run" if name not in recorded else "differs"
-            problems.append(f"{name}: {state}")
-    for path in sorted(committed.rglob("*")):
-        relative = path.relative_to(committed).as_posix()
-        if path.is_file() and relative not in ("timings.json", "manifest.json", "config.resolved.yaml"):
-            twin = fresh / relative
-            if not twin.is_file() or sha256_file(twin) != sha256_file(path):
-                problems.append(f"{relative}: committed file differs from the fresh run")
-    return problems
+    return compare_run_folders(committed, fresh)
 
 
 def main(argv: list[str]) -> int:

@@ -60,3 +60,30 @@ def test_manifest_hashes_every_artifact_but_itself(tmp_path):
     assert manifest["artifacts"]["documents.csv"] == artifacts.sha256_bytes(b"x")
     assert list(manifest["inputs"]) == ["a.txt", "b.txt"]
     assert manifest["packages"]["gensim"] != "not installed"
+
+
+def _run_folder(folder, results_dir, table="a,b\n1,2\n"):
+    import hashlib
+    import json
+
+    from markupsafe import escape
+
+    folder.mkdir()
+    config = f"seed: 1\noutput:\n  results_dir: {results_dir}\n"
+    (folder / "config.resolved.yaml").write_text(config, encoding="utf-8")
+    (folder / "table.csv").write_text(table, encoding="utf-8")
+    config_hash = hashlib.sha256(config.encode("utf-8")).hexdigest()
+    (folder / "report.html").write_text(f"<pre>{escape(config)}</pre><td>{config_hash}</td>", encoding="utf-8")
+    manifest = {"seed": 1, "artifacts": artifacts.hash_tree(folder)}
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return folder
+
+
+def test_compare_run_folders_sets_aside_only_the_output_location(tmp_path):
+    reference = _run_folder(tmp_path / "reference", "results")
+    elsewhere = _run_folder(tmp_path / "elsewhere", "/tmp/scratch <&>")
+    assert artifacts.compare_run_folders(reference, elsewhere) == []
+    changed = _run_folder(tmp_path / "changed", "/tmp/scratch", table="a,b\n1,3\n")
+    problems = artifacts.compare_run_folders(reference, changed)
+    assert any(p.startswith("table.csv: hash differs") for p in problems), problems
+    assert any(p.startswith("table.csv: differs from the reference (first differing byte 6") for p in problems), problems

@@ -219,3 +219,104 @@ def build_manifest(
         "packages": package_versions(),
         "artifacts": hash_tree(folder),
     }
+
+
+#: Settings that only say where a run writes (``section.key`` of the resolved config); two
+#: runs that differ in them alone are the same run.
+LOCATION_SETTINGS = (("output", "results_dir"), ("cache", "dir"))
+
+#: Files that carry the resolved config, hence the location settings, in their bytes.
+_CONFIG_QUOTING_FILES = ("config.resolved.yaml", "report.html")
+
+
+def _without_locations(resolved_yaml: str, locations: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    import yaml
+
+    data = yaml.safe_load(resolved_yaml)
+    for section, key in locations:
+        data.get(section, {}).pop(key, None)
+    return data
+
+
+def _first_difference(fresh: bytes, expected: bytes) -> str:
+    at = next((i for i, (a, b) in enumerate(zip(fresh, expected)) if a != b), min(len(fresh), len(expected)))
+    return f"first differing byte {at}: {fresh[max(at - 30, 0):at + 30]!r} vs {expected[max(at - 30, 0):at + 30]!r}"
+
+
+def compare_run_folders(
+    reference: str | Path, fresh: str | Path, also_ignore: Sequence[tuple[str, str]] = ()
+) -> list[str]:
+    """Every difference between a reference run folder and a fresh run of the same config.
+
+    The fresh run may have written elsewhere (another ``output.results_dir`` or
+    ``cache.dir``): the resolved configs are compared without those settings, and in
+    ``report.html``, which quotes the config and its hash, the fresh run's config text and
+    hash are read as the reference's. Everything else must match byte for byte: every file of
+    the reference folder (except ``timings.json`` and ``manifest.json``), and the manifest's
+    seed, inputs, resources, package versions, stages and artefact hashes (which cover the
+    files a reference folder may leave out, such as the model binaries).
+
+    Parameters
+    ----------
+    reference, fresh : path
+        Run folders; ``reference`` is usually the committed one.
+    also_ignore : sequence of (section, key)
+        Further settings to set aside, e.g. ``[("corpus", "path")]`` when the fresh run read
+        the same files through another path (the manifest's input hashes still must agree).
+
+    Returns
+    -------
+    list of str
+        One line per difference, naming the file (and the first differing byte); empty
+        when the runs are the same.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "manifest.json").write_text('{"artifacts": {}}')
+    >>> compare_run_folders(folder, folder)
+    []
+    """
+    from markupsafe import escape  # how Jinja2's autoescaping wrote the config into report.html
+
+    reference, fresh = Path(reference), Path(fresh)
+    problems: list[str] = []
+    configs = {}
+    for folder in (reference, fresh):
+        path = folder / "config.resolved.yaml"
+        configs[folder] = path.read_text(encoding="utf-8") if path.is_file() else ""
+    locations = [*LOCATION_SETTINGS, *also_ignore]
+    if _without_locations(configs[reference] or "{}", locations) != _without_locations(configs[fresh] or "{}", locations):
+        ignored = ", ".join(f"{section}.{key}" for section, key in locations)
+        problems.append(f"config.resolved.yaml: the configs differ (beyond {ignored})")
+    manifests = {folder: json.loads((folder / "manifest.json").read_text(encoding="utf-8")) for folder in (reference, fresh)}
+    for key in ("seed", "inputs", "resources", "packages", "stages"):
+        if manifests[reference].get(key) != manifests[fresh].get(key):
+            problems.append(f"manifest.json: '{key}' differs (installed versions, inputs or resources changed?)")
+    recorded, produced = manifests[reference]["artifacts"], manifests[fresh]["artifacts"]
+    for name in sorted((set(recorded) | set(produced)) - set(_CONFIG_QUOTING_FILES)):
+        if recorded.get(name) != produced.get(name):
+            state = "missing from the fresh run" if name not in produced else "new in the fresh run" if name not in recorded else "hash differs"
+            problems.append(f"{name}: {state}")
+    masks = [
+        (str(escape(configs[fresh])), str(escape(configs[reference]))),
+        (sha256_bytes(configs[fresh].encode("utf-8")), sha256_bytes(configs[reference].encode("utf-8"))),
+    ]
+    for path in sorted(reference.rglob("*")):
+        relative = path.relative_to(reference).as_posix()
+        if not path.is_file() or relative in ("timings.json", "manifest.json", "config.resolved.yaml"):
+            continue
+        twin = fresh / relative
+        if not twin.is_file():
+            problems.append(f"{relative}: missing from the fresh run")
+            continue
+        fresh_bytes, expected = twin.read_bytes(), path.read_bytes()
+        if relative in _CONFIG_QUOTING_FILES and fresh_bytes != expected:
+            text = fresh_bytes.decode("utf-8")
+            for fresh_text, reference_text in masks:
+                text = text.replace(fresh_text, reference_text)
+            fresh_bytes = text.encode("utf-8")
+        if fresh_bytes != expected:
+            problems.append(f"{relative}: differs from the reference ({_first_difference(fresh_bytes, expected)})")
+    return problems

@@ -143,7 +143,6 @@ def build_dictionary(token_lists: Iterable[Sequence[str]], config: FeaturesConfi
     Examples
     --------
     >>> from policytopics.config import FeaturesConfig
-from policytopics.packed import PackedBows
     >>> units = [["招商", "项目"], ["招商", "土地"], ["项目", "招商"], ["土地"]]
     >>> d = build_dictionary(units, FeaturesConfig(no_below=2, no_above=0.7))
     >>> sorted(d.token2id.items(), key=lambda item: item[1])
@@ -184,7 +183,6 @@ def to_bow(dictionary: Dictionary, token_lists: Iterable[Sequence[str]]) -> list
     Examples
     --------
     >>> from policytopics.config import FeaturesConfig
-from policytopics.packed import PackedBows
     >>> d = build_dictionary([["招商", "项目"], ["项目", "土地"], ["招商", "土地"]], FeaturesConfig(no_above=1.0))
     >>> to_bow(d, [["项目", "项目", "招商", "园区"], []])
     [[(1, 1), (2, 2)], []]
