@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CONFIG ?= configs/default.yaml
 
-.PHONY: install run clean-corpus test chromium bench verify lock clean
+.PHONY: install run clean-corpus test chromium bench verify lock clean docs
 
 install: $(STAMP)
 
@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev]"
 	touch $@
 
+# `make run FLAGS=--force` replaces a run folder made from another config (see README).
 run: $(STAMP)
-	$(BIN)/python -m policytopics run $(CONFIG)
+	$(BIN)/python -m policytopics run $(CONFIG) $(FLAGS)
 
 clean-corpus: $(STAMP)
 	$(BIN)/python -m policytopics clean $(CONFIG)
@@ -55,6 +56,10 @@ SCALES ?= 1 10 50
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_tokenize.py
 	$(BIN)/python benchmarks/bench_pipeline.py --scales $(SCALES)
+
+# Regenerate docs/configuration.md from the config schema (tests/test_docs.py fails when it is stale).
+docs: $(STAMP)
+	$(BIN)/python scripts/config_docs.py
 
 # Re-resolve the pins from pyproject.toml in a throw-away venv (run by a maintainer, then commit).
 lock:

@@ -448,3 +448,27 @@ def test_segments_are_one_snapped_compound_path_per_colour():
     collections = [c for c in figure.axes[0].collections if c.get_paths()]
     assert len(collections) == 3  # investment, livelihood, unassigned
     assert all(len(c.get_paths()) == 1 and c.get_snap() is True for c in collections)
+
+
+def test_per_speech_figures_show_at_most_max_speeches_and_say_so(tmp_path):
+    run_dir = _write_run(tmp_path / "run")
+    write_figures(run_dir, LABELS, num_topics=3, out_dir=tmp_path / "all")
+    write_figures(run_dir, LABELS, num_topics=3, out_dir=tmp_path / "two", max_speeches=2)
+    for stem in ("theme_heatmap", "theme_bars", "theme_flow"):
+        svg = (tmp_path / "two" / f"{stem}.svg").read_text(encoding="utf-8")
+        assert "the first 2 of 3 speeches" in svg
+        assert "the first" not in (tmp_path / "all" / f"{stem}.svg").read_text(encoding="utf-8")
+    # the figures of the whole run are the same as with a cap no run reaches
+    write_figures(run_dir, LABELS, num_topics=3, out_dir=tmp_path / "cap", max_speeches=3)
+    for name in EXPECTED_PATHS:
+        stem = Path(name).name
+        assert (tmp_path / "cap" / stem).read_bytes() == (tmp_path / "all" / stem).read_bytes()
+
+
+def test_first_speeches_keeps_the_first_analysed_documents_and_their_units():
+    documents, units = _documents(), _units()
+    shown, shown_units, note = figures._first_speeches(documents, units, 2)
+    analysed = documents.loc[documents["duplicate_of"].fillna("") == "", "doc_id"].tolist()
+    assert shown["doc_id"].tolist() == analysed[:2]
+    assert set(shown_units["doc_id"]) == set(analysed[:2])
+    assert note.startswith("the first 2 of 3 speeches")

@@ -18,12 +18,16 @@ from pathlib import Path
 import opencc
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from policytopics.config import CorpusConfig
 from policytopics.ingest import (
     CorpusError,
     DecodeError,
+    MAX_REPLACED_SHARE,
+    binary_kind,
     decode_bytes,
+    decode_bytes_repairing,
     load_manifest,
     read_corpus,
 )
@@ -177,6 +181,110 @@ def test_unknown_encoding_is_a_value_error():
 
 
 # --------------------------------------------------------------------------------------
+# decode_bytes_repairing and binary signatures
+# --------------------------------------------------------------------------------------
+
+LONG = (SIMPLIFIED * 40).encode("utf-8")  # 2,880 bytes, so 1 % is 28 bytes
+
+
+def test_strict_text_needs_no_repair():
+    assert decode_bytes_repairing(LONG, ENCODINGS) == (LONG.decode("utf-8"), "utf-8", "", 0)
+
+
+def test_a_few_invalid_bytes_are_replaced_counted_and_located():
+    middle = len(SIMPLIFIED.encode("utf-8")) * 20  # between two characters
+    data = LONG[:middle] + b"\xff\xfe" + LONG[middle:-1]  # and a character cut at the end
+    text, encoding, repair, replaced = decode_bytes_repairing(data, ENCODINGS)
+    assert encoding == "utf-8" and replaced == 4
+    assert text.count("\ufffd") == 3  # 0xff, 0xfe, and the two bytes left of the last character
+    assert text.replace("\ufffd", "") == LONG.decode("utf-8")[:-1]
+    assert f"4 invalid bytes in 3 places (first at byte {middle})" in repair
+    with pytest.raises(DecodeError):  # decode_bytes itself never replaces a byte
+        decode_bytes(data, ENCODINGS)
+
+
+@pytest.mark.parametrize("codec", ["gb18030", "big5"])
+def test_repair_keeps_the_encoding_that_fits(codec):
+    text = TRADITIONAL if codec == "big5" else SIMPLIFIED
+    at = len(text.encode(codec)) * 10  # between two characters
+    data = (text * 10).encode(codec) + b"\xff" + (text * 30).encode(codec)
+    decoded, encoding, repair, replaced = decode_bytes_repairing(data, ENCODINGS)
+    assert (encoding, replaced, decoded.replace("\ufffd", "")) == (codec, 1, text * 40)
+    assert repair.startswith(f"1 invalid byte in 1 place (first at byte {at})")
+
+
+def test_utf8_with_bom_and_utf16_with_bom_are_repaired_in_their_encoding():
+    at = len(SIMPLIFIED.encode("utf-8")) * 5  # between two characters
+    data = codecs.BOM_UTF8 + LONG[:at] + b"\x80" + LONG[at:]
+    text, encoding, repair, replaced = decode_bytes_repairing(data, ENCODINGS)
+    assert (encoding, replaced, text.replace("\ufffd", "")) == ("utf-8-sig", 1, LONG.decode())
+    assert f"(first at byte {at + 3})" in repair  # counted in the file, BOM included
+    data = codecs.BOM_UTF16_LE + (SIMPLIFIED * 40).encode("utf-16-le") + b"\x00"  # odd length
+    text, encoding, _, replaced = decode_bytes_repairing(data, ENCODINGS)
+    assert (encoding, replaced, text) == ("utf-16", 1, SIMPLIFIED * 40 + "\ufffd")
+
+
+def test_too_many_invalid_bytes_are_not_repaired():
+    step = 60  # one bad byte every 60: about 1.7 % of the bytes
+    data = b"".join(LONG[i:i + step] + b"\xff" for i in range(0, len(LONG), step))
+    assert (len(data) - len(LONG)) / len(data) > MAX_REPLACED_SHARE
+    with pytest.raises(DecodeError, match="not repaired: .*more than .* invalid bytes"):
+        decode_bytes_repairing(data, ENCODINGS)
+
+
+@pytest.mark.parametrize("codec", ["gb18030", "big5"])
+def test_the_wrong_encoding_is_never_repaired_into_mojibake(codec):
+    # GB18030/Big5 text read as UTF-8 is mostly invalid bytes: skipped, not "repaired"
+    data = ((TRADITIONAL if codec == "big5" else SIMPLIFIED) * 40).encode(codec)
+    with pytest.raises(DecodeError, match="not repaired"):
+        decode_bytes_repairing(data, ["utf-8"])
+
+
+def test_short_files_and_latin_text_are_not_repaired():
+    with pytest.raises(DecodeError, match="too short to repair"):
+        decode_bytes_repairing(SIMPLIFIED.encode("utf-8") + b"\xff", ["utf-8"])
+    latin1 = ("Caf\xe9 cr\xe8me, na\xefve r\xe9sum\xe9. " * 20).encode("latin-1")  # not UTF-8
+    with pytest.raises(DecodeError, match="not repaired: .*more than"):
+        decode_bytes_repairing(latin1, ["utf-8"])
+    one_accent = ("Zone annual report. " * 50 + "Caf\xe9").encode("latin-1")  # 1 bad byte of 1,004
+    with pytest.raises(DecodeError, match="not repaired: .*implausible"):
+        decode_bytes_repairing(one_accent, ["utf-8"])  # no Chinese text left to vouch for it
+
+
+def _minimal_pdf() -> bytes:
+    """A real (tiny, valid) PDF: header, binary comment, catalog, a Flate stream, trailer."""
+    import zlib
+
+    stream = zlib.compress(b"BT /F1 12 Tf 72 712 Td (Kaifaqu) Tj ET")
+    body = (
+        b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
+        b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+        b"2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n"
+        b"3 0 obj\n<< /Type /Page /Parent 2 0 R /Contents 4 0 R >>\nendobj\n"
+        b"4 0 obj\n<< /Length " + str(len(stream)).encode() + b" /Filter /FlateDecode >>\nstream\n"
+        + stream + b"\nendstream\nendobj\n"
+    )
+    return body + b"trailer\n<< /Root 1 0 R >>\nstartxref\n" + str(len(body)).encode() + b"\n%%EOF\n"
+
+
+def _zip_archive() -> bytes:
+    """A real ZIP (a one-entry .docx-like archive) made with zipfile."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", f"<w:document>{SIMPLIFIED}</w:document>")
+    return buffer.getvalue()
+
+
+def test_binary_signatures():
+    assert binary_kind(_minimal_pdf()) == "a PDF document"
+    assert binary_kind(_zip_archive()).startswith("a ZIP archive")
+    assert binary_kind(LONG) is None and binary_kind(codecs.BOM_UTF16_LE + LONG) is None
+
+
+# --------------------------------------------------------------------------------------
 # Folders of .txt files
 # --------------------------------------------------------------------------------------
 
@@ -289,8 +397,10 @@ def test_all_entries_skipped_is_a_corpus_error(tmp_path):
 
 def test_bad_encoding_in_config_is_a_corpus_error(tmp_path):
     _write(tmp_path / "a.txt", b"abc")
-    with pytest.raises(CorpusError, match="klingon"):
-        read_corpus(CorpusConfig(path=str(tmp_path), encodings=["utf-8", "klingon"]))
+    with pytest.raises(ValidationError, match="unknown encoding 'klingon'"):  # the schema says so
+        CorpusConfig(path=str(tmp_path), encodings=["utf-8", "klingon"])
+    with pytest.raises(CorpusError, match="klingon"):  # and ingestion, for an unvalidated config
+        read_corpus(CorpusConfig.model_construct(path=str(tmp_path), encodings=["utf-8", "klingon"]))
 
 
 def test_symlink_loop_and_broken_symlink_are_skipped(tmp_path):
@@ -360,6 +470,139 @@ def test_file_name_that_is_not_utf8_is_skipped(tmp_path):
     assert [t.source for t in result.texts] == ["good.txt"]
     assert "not valid UTF-8" in result.skipped[0].reason
     result.skipped[0].source.encode("utf-8")  # the reported name is printable
+
+
+# --------------------------------------------------------------------------------------
+# A hostile corpus folder: every file used, repaired or skipped, and reported
+# --------------------------------------------------------------------------------------
+
+HUGE_BYTES = 50 * 2**20
+
+
+def _seed_paragraphs(name: str) -> list[str]:
+    return [line for line in (SEEDS / name).read_text(encoding="utf-8").splitlines() if len(line) > 200]
+
+
+@pytest.fixture(scope="module")
+def hostile_folder(tmp_path_factory) -> tuple[Path, set[str], dict[str, str]]:
+    """A corpus folder with good files in four encodings and every kind of bad file.
+
+    Returns the folder, the entries that must be read, and the entries that must be
+    skipped with a fragment of their reason. Each good file holds other seed paragraphs,
+    so none is a near-duplicate of another.
+    """
+    root = tmp_path_factory.mktemp("hostile")
+    paragraphs = _seed_paragraphs("003_79fffe570bc6bca6.txt")
+    to_traditional = opencc.OpenCC("s2tw").convert
+    big5 = [to_traditional(p) for p in paragraphs[8:16] if _encodable(to_traditional(p), "big5")][:2]
+    assert len(big5) == 2
+    good = {
+        "gb18030_crlf.txt": ("\r\n".join(paragraphs[0:2]) + "\r\n").encode("gb18030"),
+        "big5_cr.txt": ("\r".join(big5) + "\r").encode("big5"),
+        "utf16_bom_crlf.txt": ("\r\n".join(paragraphs[2:4])).encode("utf-16"),  # BOM + native order
+        "utf8_bom.txt": codecs.BOM_UTF8 + "\n".join(paragraphs[4:6]).encode("utf-8"),
+        "folder.txt/inside.txt": "\n".join(paragraphs[16:18]).encode("utf-8"),  # a folder named .txt
+    }
+    for name, data in good.items():
+        _write(root / name, data)
+    # a realistic 50 MB file on one line: a real seed paragraph repeated, no line end
+    paragraph = max((SEEDS / "004_22f2e348fe793403.txt").read_text(encoding="utf-8").splitlines(), key=len)
+    unit = paragraph.encode("utf-8")
+    _write(root / "huge_one_line.txt", unit * (HUGE_BYTES // len(unit) + 1))
+    # good UTF-8 text with three invalid bytes in the middle (a scraping accident)
+    text = "\n".join(paragraphs[6:8]).encode("utf-8")
+    middle = text.index("。".encode()) + 3
+    _write(root / "invalid_middle.txt", text[:middle] + b"\xff\xfe\x80" + text[middle:])
+    skipped = {
+        "empty.txt": "empty file (0 bytes)",
+        "report.txt": "binary file, not text: a PDF document",
+        "archive.txt": "binary file, not text: a ZIP archive",
+        "loop.txt": "symbolic link loop",
+        "pipe.txt": "not a regular file",
+    }
+    _write(root / "empty.txt", b"")
+    _write(root / "report.txt", _minimal_pdf())
+    _write(root / "archive.txt", _zip_archive())
+    _symlink("loop.txt", root / "loop.txt")
+    os.mkfifo(root / "pipe.txt")  # a named pipe: opening it would block; it must not be read
+    locked = _write(root / "locked.txt", "\n".join(paragraphs[18:20]).encode("utf-8"))
+    locked.chmod(0)
+    read = set(good) | {"huge_one_line.txt", "invalid_middle.txt"}
+    if os.access(locked, os.R_OK):  # root: permissions are not enforced, so it is a good file
+        read.add("locked.txt")
+    else:
+        skipped["locked.txt"] = "unreadable (permission denied)"
+    yield root, read, skipped
+    locked.chmod(0o644)
+
+
+def _encodable(text: str, codec: str) -> bool:
+    try:
+        text.encode(codec)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def test_hostile_folder_every_file_is_read_repaired_or_skipped_with_its_reason(hostile_folder):
+    root, read, skipped = hostile_folder
+    if "locked.txt" in read:
+        # honest about what this run could check: the chmod 000 sub-check needs a non-root user
+        # (test_unreadable_file_is_skipped); the FIFO stands in as the file that cannot be read
+        assert os.geteuid() == 0
+    result = read_corpus(CorpusConfig(path=str(root)))
+    assert {t.source for t in result.texts} == read
+    reasons = {s.source: s.reason for s in result.skipped}
+    assert set(reasons) == set(skipped)
+    for name, fragment in skipped.items():
+        assert fragment in reasons[name], (name, reasons[name])
+    assert len(result.texts) + len(result.skipped) == len(read) + len(skipped)  # each exactly once
+    texts = {t.source: t for t in result.texts}
+    assert {name: texts[name].encoding for name in ("gb18030_crlf.txt", "big5_cr.txt", "utf16_bom_crlf.txt",
+                                                    "utf8_bom.txt", "huge_one_line.txt")} == {
+        "gb18030_crlf.txt": "gb18030", "big5_cr.txt": "big5", "utf16_bom_crlf.txt": "utf-16",
+        "utf8_bom.txt": "utf-8-sig", "huge_one_line.txt": "utf-8"}
+    assert not any("\r" in t.text or "\ufeff" in t.text for t in result.texts)
+    assert "\n" not in texts["huge_one_line.txt"].text and len(texts["huge_one_line.txt"].text) > 17_000_000
+    # the one repair, and only it, is recorded with what was replaced
+    assert [(t.source, t.bytes_replaced) for t in result.repaired] == [("invalid_middle.txt", 3)]
+    assert "3 invalid bytes in 3 places" in texts["invalid_middle.txt"].repair
+    assert texts["invalid_middle.txt"].text.count("\ufffd") == 3
+    assert all(t.repair == "" and "\ufffd" not in t.text for t in result.texts if t.source != "invalid_middle.txt")
+
+
+def test_hostile_folder_clean_run_reports_every_skip_and_repair(hostile_folder, tmp_path):
+    # ingest, clean and segment (the `clean` command) through the public API, 50 MB line included
+    import policytopics
+
+    root, read, skipped = hostile_folder
+    started = time.perf_counter()
+    result = policytopics.clean_corpus(REPO_ROOT / "configs" / "default.yaml", [
+        f"corpus.path={root}", f"output.results_dir={tmp_path}", f"cache.dir={tmp_path / 'cache'}"])
+    seconds = time.perf_counter() - started
+    report = json.loads((result.run_dir / "cleaning_report.json").read_text(encoding="utf-8"))
+    assert set(report["files"]) == read
+    assert {entry["source"] for entry in report["skipped"]} == set(skipped)
+    for entry in report["skipped"]:
+        assert skipped[entry["source"]] in entry["reason"]
+    assert set(report["files"]).isdisjoint(entry["source"] for entry in report["skipped"])
+    (repaired,) = report["repaired"]
+    assert repaired["source"] == "invalid_middle.txt" and repaired["bytes_replaced"] == 3
+    assert "replaced by U+FFFD" in repaired["reason"]
+    # cleaning removed the three replacement characters (and counted them)
+    assert report["files"]["invalid_middle.txt"]["removed"]["drop_mojibake"] >= 3
+    # every file that was read became at least one document with units; nothing vanished
+    assert {doc.source for doc in result.documents} == read
+    assert not any(doc.duplicate_of for doc in result.documents)
+    source_of = {doc.doc_id: doc.source for doc in result.documents}
+    units_per_source: dict[str, int] = {}
+    for unit in result.units:
+        units_per_source[source_of[unit.doc_id]] = units_per_source.get(source_of[unit.doc_id], 0) + 1
+    assert set(units_per_source) == read, sorted(read - set(units_per_source))
+    assert all("\ufffd" not in unit.text for unit in result.units)
+    huge = [unit for unit in result.units if source_of[unit.doc_id] == "huge_one_line.txt"]
+    assert len(huge) > 1000 and max(unit.n_chars for unit in huge) < 1500  # one line, cut into units
+    print(f"hostile clean run: {seconds:.1f} s")
 
 
 # --------------------------------------------------------------------------------------

@@ -366,3 +366,77 @@ def test_a_cached_fit_reads_back_as_the_fit(guided, planted, tmp_path):
     assert _saved_bytes(cached, tmp_path / "again") == expected  # model/ gets the same bytes
     (store.path("k") / "doc_topic.npy").write_bytes(b"broken")
     assert load_cached_fit(store, "k") is None  # detected by its checksum, never used
+
+
+# ---------------------------------------------------------------- a run folder's model/
+def _run_folder(model, folder):
+    """A run folder holding ``model`` in model/, with the manifest a run writes."""
+    from policytopics import artifacts
+
+    model.save(folder / "model")
+    artifacts.write_text(folder / "config.resolved.yaml", "seed: 0\n")
+    manifest = artifacts.build_manifest(folder, config_sha256="c" * 64, inputs={}, stages=["model"])
+    artifacts.write_json(folder / "manifest.json", manifest)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def other_seed(planted):
+    """Another run's model: the same vocabulary and number of topics, another seed."""
+    tokens, _, keywords = planted
+    return LdaTopicModel(6, seed_keywords=keywords, passes=2, random_state=1).fit(tokens)
+
+
+def test_a_run_folders_model_is_checked_and_loads(guided, planted, tmp_path):
+    run = _run_folder(guided, tmp_path / "run")
+    for folder in (run / "model", run):  # the model folder, or the run folder holding it
+        loaded = LdaTopicModel.load(folder)
+        assert np.array_equal(loaded.transform(planted[0][:20]), guided.transform(planted[0][:20]))
+
+
+def test_a_model_file_from_another_run_is_refused(guided, other_seed, tmp_path):
+    from policytopics.errors import ArtifactMismatchError, PolicytopicsError
+
+    run = _run_folder(guided, tmp_path / "run")
+    other = other_seed.save(tmp_path / "other")
+    for path in other.glob("lda.gensim*"):
+        (run / "model" / path.name).write_bytes(path.read_bytes())
+    with pytest.raises(ArtifactMismatchError) as caught:
+        LdaTopicModel.load(run / "model")
+    message = str(caught.value)
+    assert isinstance(caught.value, PolicytopicsError) and str(run) in message
+    assert "model/lda.gensim differs from the hash manifest.json records" in message
+    assert "model/dictionary.gensim" not in message  # only the replaced files are named
+
+
+def test_a_dictionary_from_another_run_is_refused(guided, planted, tmp_path):
+    from policytopics.errors import ArtifactMismatchError
+
+    smaller = LdaTopicModel(6, passes=1, random_state=0).fit(planted[0][:40])  # another vocabulary
+    assert len(smaller.dictionary_) != len(guided.dictionary_)
+    run = _run_folder(guided, tmp_path / "run")
+    smaller.save(tmp_path / "smaller")
+    (run / "model" / "dictionary.gensim").write_bytes((tmp_path / "smaller" / "dictionary.gensim").read_bytes())
+    with pytest.raises(ArtifactMismatchError, match="model/dictionary.gensim differs from the hash"):
+        LdaTopicModel.load(run / "model")
+    # even without a manifest (check_manifest=False), model and dictionary must agree
+    with pytest.raises(ArtifactMismatchError, match="dictionary.gensim has .* terms"):
+        LdaTopicModel.load(run / "model", check_manifest=False)
+
+
+def test_a_missing_manifest_entry_or_manifest_is_refused(guided, tmp_path):
+    from policytopics.errors import ArtifactMismatchError
+
+    run = _run_folder(guided, tmp_path / "run")
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["artifacts"]["model/settings.json"]
+    (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(ArtifactMismatchError, match="model/settings.json has no entry in manifest.json"):
+        LdaTopicModel.load(run / "model")
+    (run / "manifest.json").unlink()  # config.resolved.yaml still says it is a run folder
+    with pytest.raises(ArtifactMismatchError, match="no manifest.json"):
+        LdaTopicModel.load(run / "model")
+    plain = guided.save(tmp_path / "plain" / "lda")  # saved on its own: no manifest to check
+    assert LdaTopicModel.load(plain).num_topics == guided.num_topics
+    with pytest.raises(ArtifactMismatchError, match="no manifest.json"):
+        LdaTopicModel.load(plain, check_manifest=True)

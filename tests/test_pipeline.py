@@ -322,3 +322,58 @@ def test_the_model_cache_gives_the_same_bytes_and_refits_nothing(tmp_path):
     differ = ("timings.json", "config.resolved.yaml", "manifest.json")  # the config differs in cache.models
     assert _snapshot(rerun.run_dir, differ) == _snapshot(uncached.run_dir, differ)
     assert rerun.models.selection == uncached.models.selection
+
+
+def test_a_corrupt_model_cache_entry_is_rebuilt_and_the_run_is_unchanged(tmp_path, caplog):
+    import logging
+
+    from policytopics.features import CacheStore
+
+    cache = tmp_path / "cache"
+    light = [f"corpus.path={SEEDS}", f"output.results_dir={tmp_path / 'results'}", f"cache.dir={cache}",
+             "lda.passes=2", "lda.iterations=50", "selection.num_topics=[8]", "selection.stability_seeds=1",
+             "lda.num_topics=8", "cluster.k_range=[4, 6]"]
+    cold = policytopics.run(DEFAULT_CONFIG, light)
+    first = _snapshot(cold.run_dir)
+    assert cold.models.fit_counts["lda_fitted"] == 2
+    # one entry of each kind, damaged the ways a crash or a full disk damages files
+    damaged = {}
+    for kind, name, damage in (
+        ("features", "bows.npz", lambda data: data[: len(data) // 2]),  # truncated
+        ("lda", "lda.gensim.state", lambda data: data[:100] + bytes([data[100] ^ 0xFF]) + data[101:]),  # a flipped byte
+        ("kmeans", "kmeans.pkl", lambda data: b""),  # emptied
+    ):
+        entry = sorted(path for path in (cache / kind).iterdir() if not path.name.startswith("."))[0]
+        (entry / name).write_bytes(damage((entry / name).read_bytes()))
+        damaged[kind] = entry.name
+    with caplog.at_level(logging.WARNING, logger="policytopics"):
+        warm = policytopics.run(DEFAULT_CONFIG, light)
+    for kind, key in damaged.items():
+        assert f"cache: {kind} entry {key[:12]} is incomplete or corrupt" in caplog.text, kind
+        assert CacheStore(cache, kind).get(key) is not None, kind  # rebuilt intact
+    assert warm.models.fit_counts == {"lda_fits": 2, "lda_fitted": 1, "lda_from_cache": 1}
+    assert _snapshot(warm.run_dir) == first  # every artefact, model files and figures included
+
+
+def test_a_run_folder_of_another_config_is_kept_unless_forced(tmp_path):
+    from policytopics.errors import RunFolderConflictError
+
+    common = [f"corpus.path={SEEDS}", f"output.results_dir={tmp_path}"]
+    first = policytopics.clean_corpus(DEFAULT_CONFIG, common)
+    before = _snapshot(first.run_dir, skip=())
+    with pytest.raises(RunFolderConflictError, match="another config"):
+        policytopics.clean_corpus(DEFAULT_CONFIG, [*common, "segment.max_unit_chars=800"])
+    with pytest.raises(RunFolderConflictError, match="another config"):
+        policytopics.run(DEFAULT_CONFIG, [*common, "segment.max_unit_chars=800"])
+    assert _snapshot(first.run_dir, skip=()) == before
+    forced = policytopics.clean_corpus(DEFAULT_CONFIG, [*common, "segment.max_unit_chars=800"], force=True)
+    assert forced.run_dir == first.run_dir and forced.config.segment.max_unit_chars == 800
+    assert "max_unit_chars: 800" in (forced.run_dir / "config.resolved.yaml").read_text(encoding="utf-8")
+
+
+def test_the_runs_model_loads_checked_against_its_manifest(seed_run):
+    from policytopics.models.lda import LdaTopicModel
+
+    model = LdaTopicModel.load(seed_run.run_dir / "model")
+    assert np.array_equal(model.doc_topic_, seed_run.models.lda.doc_topic_)
+    assert model.vocabulary_ == list(seed_run.models.lda.vocabulary_)

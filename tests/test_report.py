@@ -95,3 +95,17 @@ def test_a_missing_table_is_named(seed_run, run_copy):
     (run_copy / "topics.csv").unlink()
     with pytest.raises(FileNotFoundError, match="topics.csv is missing"):
         report_context(run_copy, seed_run.models.codebook.themes, provenance_of(seed_run))
+
+
+def test_evidence_is_quoted_for_the_first_max_speeches_only(seed_run, run_copy):
+    themes, provenance = seed_run.models.codebook.themes, provenance_of(seed_run)
+    everything = report_context(run_copy, themes, provenance)
+    capped = report_context(run_copy, themes, provenance, max_speeches=2)
+    assert len(capped["speeches"]) == len(everything["speeches"]) == 10  # the table lists every speech
+    assert [s["has_evidence"] for s in capped["speeches"]] == [True] * 2 + [False] * 8
+    assert capped["speeches"][:2] == everything["speeches"][:2]
+    assert capped["evidence_note"].startswith("Evidence is quoted for the first 2 of 10 speeches")
+    assert everything["evidence_note"] == ""
+    html = render_report(capped, embed_font=False)
+    assert capped["evidence_note"] in html
+    assert html.count("<summary>") < render_report(everything, embed_font=False).count("<summary>")

@@ -16,13 +16,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["Config", "ConfigError", "RunResult", "clean_corpus", "load_config", "run"]
+__all__ = [
+    "ArtifactMismatchError", "Config", "ConfigError", "RunFolderConflictError", "RunResult", "clean_corpus",
+    "load_config", "run",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
     from policytopics.config import Config, ConfigError, load_config
+    from policytopics.errors import ArtifactMismatchError, RunFolderConflictError
     from policytopics.pipeline import RunResult, clean_corpus, run
 
 _LAZY = {
+    "ArtifactMismatchError": "policytopics.errors",
+    "RunFolderConflictError": "policytopics.errors",
     "Config": "policytopics.config",
     "ConfigError": "policytopics.config",
     "load_config": "policytopics.config",

@@ -5,6 +5,12 @@ Out: files under ``results/<name>/``, written into a temporary sibling folder th
 renamed into place only when the whole run has succeeded, so a failed or interrupted
 run never leaves a half-written run folder behind.
 
+Run folders are never clobbered: :func:`check_replaceable` refuses to replace a run folder
+that was made from another config (unless forced), and :func:`tidy_run_folder` removes the
+hidden staging folders (``.<name>.tmp-<pid>``, ``.<name>.old-<pid>``) that a killed run
+(``SIGKILL``, power loss) leaves behind, once their process is gone; they are never read as
+results. :func:`verify_artifacts` checks saved files against the hashes of their manifest.
+
 Every writer is deterministic: UTF-8, ``\\n`` line ends, rows in the order given (the
 caller sorts by id), floats with a fixed precision, JSON with sorted keys. Two runs of
 the same config on the same inputs therefore give byte-identical files, except
@@ -16,14 +22,21 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import logging
 import os
 import platform
+import re
 import shutil
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
+
+from policytopics.errors import ArtifactMismatchError, RunFolderConflictError
+
+logger = logging.getLogger("policytopics")
 
 FLOAT_FORMAT = "{:.6f}"
 
@@ -146,14 +159,225 @@ def hash_tree(folder: str | Path, exclude: frozenset[str] = UNHASHED_FILES) -> d
     return hashes
 
 
+def _staging_path(target: Path, kind: str, pid: int | None = None) -> Path:
+    """The hidden sibling of ``target`` a run of process ``pid`` writes into (``tmp``) or moves
+    the previous run folder to while swapping (``old``)."""
+    return target.parent / f".{target.name}.{kind}-{os.getpid() if pid is None else pid}"
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    except OSError:
+        return True  # cannot tell: leave its folder alone
+    return True
+
+
+def tidy_run_folder(target: str | Path) -> list[Path]:
+    """Remove what killed runs of ``target`` left behind; bring back a run folder a kill took away.
+
+    A run writes into the hidden sibling ``.<name>.tmp-<pid>`` and, while swapping it into
+    place, may move the previous run folder to ``.<name>.old-<pid>`` for an instant. A run
+    killed with ``SIGKILL`` (or a power loss) leaves these behind. They are never results: the
+    hidden names keep them out of listings, and this function (called by every run of the
+    same folder before it starts) deletes those whose process is gone. If ``target`` itself
+    is missing because the kill came between the two renames of a swap, the previous run
+    folder is renamed back into place first. Folders of a process still running are left
+    alone.
+
+    Parameters
+    ----------
+    target : str or Path
+        The run folder, ``results_dir/name``.
+
+    Returns
+    -------
+    list of Path
+        The leftovers that were removed or restored (in the order handled).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> (root / ".run.tmp-999999999").mkdir()
+    >>> [p.name for p in tidy_run_folder(root / "run")]
+    ['.run.tmp-999999999']
+    >>> list(root.iterdir())
+    []
+    """
+    target = Path(target)
+    if not target.parent.is_dir():
+        return []
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(tmp|old)-(\d+)")
+    leftovers = []
+    for path in target.parent.iterdir():
+        match = pattern.fullmatch(path.name)
+        if match and path.is_dir() and not _process_alive(int(match.group(2))):
+            leftovers.append((match.group(1), path))
+    handled = []
+    retired = sorted((path for kind, path in leftovers if kind == "old"), key=lambda p: p.stat().st_mtime)
+    if retired and not target.exists():
+        os.rename(retired[-1], target)
+        logger.warning("run folder %s was restored from %s, left by a run killed while replacing it",
+                       target, retired[-1].name)
+        handled.append(retired[-1])
+    for kind, path in leftovers:
+        if path in handled:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        logger.info("removed %s, left behind by a killed run of %s", path.name, target.name)
+        handled.append(path)
+    return handled
+
+
+def _configs_match(recorded_yaml: str, resolved_yaml: str) -> bool:
+    """Whether two resolved configs are the same run, set aside where it writes."""
+    import yaml
+
+    try:
+        return _without_locations(recorded_yaml, LOCATION_SETTINGS) == _without_locations(resolved_yaml, LOCATION_SETTINGS)
+    except (yaml.YAMLError, AttributeError, TypeError):
+        return False
+
+
+def check_replaceable(target: str | Path, resolved_yaml: str, *, force: bool = False) -> None:
+    """Refuse to replace a run folder that another config made, unless ``force``.
+
+    A run of the same config (the same ``config_sha256`` in the folder's ``manifest.json``,
+    or the same resolved config apart from the settings that only say where a run writes,
+    ``output.results_dir`` and ``cache.dir``) is a reproduction and may replace the folder;
+    so may any run when the folder does not exist or is empty. A folder whose
+    ``manifest.json`` is missing or unreadable is refused too: it may not be a run folder.
+
+    Parameters
+    ----------
+    target : str or Path
+        The run folder about to be written.
+    resolved_yaml : str
+        The resolved config of the new run (``Config.to_yaml()``), whose SHA-256 is its
+        config hash.
+    force : bool
+        Replace the folder whatever it holds.
+
+    Raises
+    ------
+    RunFolderConflictError
+        One line naming the folder, why it is not replaced and how to proceed (``--force``
+        or another ``name``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> check_replaceable(pathlib.Path(tempfile.mkdtemp()) / "new", "name: x\\n")  # no folder: fine
+    """
+    target = Path(target)
+    if force or not target.exists():
+        return
+    how = "pass --force (force=True from Python) to replace it, or set another name (--set name=...) to write beside it"
+    if not target.is_dir():
+        raise RunFolderConflictError(f"{target} exists and is not a run folder; refusing to replace it: {how}")
+    if not any(target.iterdir()):
+        return
+    manifest_path = target / "manifest.json"
+    try:
+        recorded = json.loads(manifest_path.read_text(encoding="utf-8"))["config_sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise RunFolderConflictError(
+            f"{target} exists but has no readable manifest.json with a config hash, so it may not be "
+            f"a run of this config; refusing to replace it: {how}"
+        ) from None
+    fresh = sha256_bytes(resolved_yaml.encode("utf-8"))
+    if recorded == fresh:
+        return
+    try:
+        recorded_yaml = (target / "config.resolved.yaml").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        recorded_yaml = None
+    if (recorded_yaml is not None and sha256_bytes(recorded_yaml.encode("utf-8")) == recorded
+            and _configs_match(recorded_yaml, resolved_yaml)):
+        return  # the same run, written through another results or cache folder
+    raise RunFolderConflictError(
+        f"{target} holds a run made from another config (config hash {str(recorded)[:12]} in its "
+        f"manifest.json, {fresh[:12]} for this config); refusing to replace it: {how}"
+    )
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    Returns ``False`` where the system or file system does not offer it (the caller then
+    falls back to two renames).
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+    import errno
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # no glibc >= 2.28
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(second))
+
+
+def _swap_into_place(staging: Path, target: Path) -> None:
+    """Make ``staging`` the folder ``target``, deleting what was there.
+
+    Where the system can swap two folders atomically, ``target`` is at every instant either
+    the previous or the new run folder. Otherwise the previous one is moved aside first; if
+    that is interrupted, it is moved back (and a kill in between is repaired by
+    :func:`tidy_run_folder` on the next run).
+    """
+    if not os.path.lexists(target):
+        os.rename(staging, target)
+        return
+    if _exchange(staging, target):
+        shutil.rmtree(staging, ignore_errors=True)  # now the previous run folder
+        return
+    retired = _staging_path(target, "old")
+    try:
+        os.replace(target, retired)
+        os.replace(staging, target)
+    except BaseException:
+        if os.path.lexists(retired) and not os.path.lexists(target):
+            os.replace(retired, target)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)
+
+
 @contextmanager
-def atomic_run_folder(target: str | Path) -> Iterator[Path]:
+def atomic_run_folder(target: str | Path, before_replace: Callable[[], None] | None = None) -> Iterator[Path]:
     """Yield a fresh temporary folder that replaces ``target`` only if the block succeeds.
 
-    The temporary folder is a hidden sibling of ``target`` (same file system, so the final
-    rename is atomic). On any exception, including ``KeyboardInterrupt``, it is removed
-    and ``target`` is left as it was. On success an existing ``target`` is moved aside,
-    the new folder renamed into place, and the old one deleted.
+    The temporary folder is a hidden sibling of ``target``, ``.<name>.tmp-<pid>`` (same file
+    system, so the final rename is atomic). On any exception, including ``KeyboardInterrupt``,
+    it is removed and ``target`` is left as it was. On success it takes the place of
+    ``target`` (swapped atomically where the system allows, see :func:`_swap_into_place`) and
+    the previous folder is deleted. Leftovers of killed runs of ``target`` are removed first
+    (:func:`tidy_run_folder`).
+
+    Parameters
+    ----------
+    target : str or Path
+        The run folder.
+    before_replace : callable, optional
+        Called after the block and before ``target`` is replaced; an exception from it (e.g.
+        :func:`check_replaceable` finding that another run wrote ``target`` meanwhile)
+        discards the new folder and leaves ``target`` as it is.
 
     Examples
     --------
@@ -166,21 +390,87 @@ def atomic_run_folder(target: str | Path) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.parent / f".{target.name}.tmp-{os.getpid()}"
+    tidy_run_folder(target)
+    staging = _staging_path(target, "tmp")
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir()
     try:
         yield staging
+        if before_replace is not None:
+            before_replace()
+        _swap_into_place(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    retired = target.parent / f".{target.name}.old-{os.getpid()}"
-    if target.exists():
-        os.replace(target, retired)
-    os.replace(staging, target)
-    if retired.exists():
-        shutil.rmtree(retired, ignore_errors=True)
+
+
+def verify_artifacts(run_dir: str | Path, under: str = "") -> dict[str, str]:
+    """Check the files of a run folder against the artefact hashes of its ``manifest.json``.
+
+    Every file under ``run_dir/under`` must be listed in the manifest and have the SHA-256
+    recorded there, and every file the manifest lists under ``under`` must exist: then the
+    files were written together, by the run the manifest describes.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The run folder (holding ``manifest.json``).
+    under : str
+        A sub-folder to check (e.g. ``"model"``); empty checks every hashed file.
+
+    Returns
+    -------
+    dict of str to str
+        The checked files (POSIX paths relative to ``run_dir``) and their hashes.
+
+    Raises
+    ------
+    ArtifactMismatchError
+        Naming the run folder and every file that is unlisted, missing or differs (a file
+        replaced by one from another run, for instance), or a missing manifest.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.txt").write_text("x")
+    >>> write_json(folder / "manifest.json", {"artifacts": hash_tree(folder)})
+    >>> list(verify_artifacts(folder))
+    ['a.txt']
+    """
+    run_dir = Path(run_dir)
+    manifest_path = run_dir / "manifest.json"
+    try:
+        recorded = json.loads(manifest_path.read_text(encoding="utf-8"))["artifacts"]
+        if not isinstance(recorded, dict):
+            raise TypeError("artifacts is not a mapping")
+    except FileNotFoundError:
+        raise ArtifactMismatchError(
+            f"{run_dir}: no manifest.json, so its files cannot be checked to belong to one run") from None
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ArtifactMismatchError(f"{manifest_path}: unreadable artefact hashes ({error})") from None
+    prefix = under.strip("/") + "/" if under.strip("/") else ""
+    folder = run_dir / prefix if prefix else run_dir
+    present = {
+        name: path
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and (name := path.relative_to(run_dir).as_posix()) not in UNHASHED_FILES
+    }
+    listed = {name: checksum for name, checksum in recorded.items() if name.startswith(prefix)}
+    problems = [f"{name} has no entry in manifest.json" for name in sorted(set(present) - set(listed))]
+    problems += [f"{name} is listed in manifest.json but missing" for name in sorted(set(listed) - set(present))]
+    problems += [
+        f"{name} differs from the hash manifest.json records (changed, or replaced by a file of another run)"
+        for name in sorted(set(present) & set(listed))
+        if sha256_file(present[name]) != listed[name]
+    ]
+    if not listed and not problems:
+        problems.append(f"manifest.json lists no file under {prefix or './'}")
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise ArtifactMismatchError(f"{run_dir}: files do not belong to the run its manifest.json describes: {shown}")
+    return dict(sorted(listed.items()))
 
 
 def build_manifest(

@@ -40,10 +40,11 @@ idempotent: ``clean_text(clean_text(x)) == clean_text(x)``.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -362,6 +363,8 @@ class BoilerplateRule:
     join: bool = False
     unless_prev: re.Pattern[str] | None = None
     unless_next: re.Pattern[str] | None = None
+    #: page_marker: the patterns of the other page-marker rules loaded with this one
+    peers: tuple[re.Pattern[str], ...] = ()
 
     def apply(self, lines: list[str]) -> list[str]:
         """Return ``lines`` with what this rule matches removed (``lines`` is not changed)."""
@@ -468,6 +471,11 @@ def _glue(before: str, after: str) -> str:
     return before + after
 
 
+def _is_peer_marker(rule: BoilerplateRule, line: str) -> bool:
+    folded = _fold_line(line)
+    return any(peer.fullmatch(folded) for peer in rule.peers)
+
+
 def _apply_page_marker(rule: BoilerplateRule, lines: list[str]) -> list[str]:
     assert rule.pattern is not None
     is_marker = [rule._matches(rule.pattern, line) for line in lines]
@@ -482,12 +490,16 @@ def _apply_page_marker(rule: BoilerplateRule, lines: list[str]) -> list[str]:
         while following < len(lines) and (is_marker[following] or not lines[following].strip()):
             following += 1
         previous = next((k for k in range(len(kept) - 1, -1, -1) if kept[k].strip()), None)
+        # Next to a marker of another rule ("第2页 共3页" above "- 3 -"), only this marker goes:
+        # the rule that removes the last marker of the run joins the text around the run.
         if (
             rule.join
             and previous is not None
             and following < len(lines)
             and not (rule.unless_prev and rule.unless_prev.search(_fold_line(kept[previous])))
             and not (rule.unless_next and rule.unless_next.search(_fold_line(lines[following])))
+            and not _is_peer_marker(rule, kept[previous])
+            and not _is_peer_marker(rule, lines[following])
         ):
             joined = _glue(kept[previous], lines[following])
             del kept[previous:]
@@ -618,6 +630,12 @@ def _load_rules(default: bool, files: tuple[tuple[str, int, int], ...]) -> Boile
             raise ValueError(f"{rule.source}: rule '{rule.id}': id already used in {seen[rule.id]}")
         seen[rule.id] = rule.source
     ordered = sorted(loaded, key=lambda rule: _KIND_ORDER.index(rule.kind))
+    markers = [rule for rule in ordered if rule.kind == "page_marker"]
+    ordered = [
+        replace(rule, peers=tuple(other.pattern for other in markers if other is not rule))
+        if rule.kind == "page_marker" else rule
+        for rule in ordered
+    ]
     return BoilerplateRules(rules=tuple(ordered), sources=tuple(sources))
 
 
@@ -711,7 +729,8 @@ def remove_boilerplate(text: str, rules: BoilerplateRules) -> tuple[str, dict[st
 
 _MAX_GAP = 10  # characters of apparently normal text a garbled run may span between two clues
 _SHORT_GAP = 2  # ... and across ASCII punctuation (a realigned byte stream)
-_SPACES = " \t\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f"
+# Tab and every Unicode space separator (Zs) but the ideographic space, which _fold makes " ".
+_SPACES = " \t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f"
 _BLOCKING = frozenset("\n。、“”‘’《》【】〔〕「」『』…—〝〞")
 _ASCII_PUNCT = frozenset(",.;:!()\"'")
 _TOKEN_RE = re.compile(rf"[0-9A-Za-z@\\^_`|~\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]+")
@@ -801,6 +820,7 @@ def _clues(text: str, folded: str) -> list[_Clue]:
             clues.append(_Clue(index, index + 1, False, "stray"))
         elif not char.isascii() and (_is_anchor_context(left) or _is_anchor_context(right)):
             clues.append(_Clue(index, index + 1, True, "latin"))  # e.g. a lone tone-marked vowel
+    run_start = run_end = 0  # the run of one script the current character belongs to
     for index, char in enumerate(folded):
         if index in covered:
             continue
@@ -815,12 +835,14 @@ def _clues(text: str, folded: str) -> list[_Clue]:
         if script in ("replacement", "private"):
             clues.append(_Clue(index, index + 1, True, script))
             continue
-        # A real word in these scripts is a run; garble leaves one or two characters.
-        run_start, run_end = index, index + 1
-        while run_start > 0 and _script(folded[run_start - 1]) == script:
-            run_start -= 1
-        while run_end < len(folded) and _script(folded[run_end]) == script:
-            run_end += 1
+        # A real word in these scripts is a run; garble leaves one or two characters. The
+        # run is measured once, at its first character (per character was quadratic).
+        if not run_start <= index < run_end:
+            run_start, run_end = index, index + 1
+            while run_start > 0 and _script(folded[run_start - 1]) == script:
+                run_start -= 1
+            while run_end < len(folded) and _script(folded[run_end]) == script:
+                run_end += 1
         if run_end - run_start > 2:
             continue
         left, right = _neighbour(folded, run_start, -1), _neighbour(folded, run_end - 1, 1)
@@ -938,22 +960,25 @@ def _is_chinese(char: str) -> bool:
     )
 
 
-def _context(text: str, index: int, step: int) -> str:
-    """Nearest character before/after ``index`` on the line that is not a space or ASCII
-    punctuation convertible to full width."""
-    index += step
-    while 0 <= index < len(text):
-        char = text[index]
-        if char == "\n":
-            return ""
-        if char != " " and char not in _TO_FULL_WIDTH and char != ".":
-            return char
-        index += step
-    return ""
+# Runs of the characters _context_table looks across: spaces and the ASCII marks that may
+# become full width (every character it is asked about lies in such a run).
+_CONTEXT_SKIP_RUN_RE = re.compile("[%s]+" % re.escape(" ." + "".join(_TO_FULL_WIDTH)))
 
 
-def _in_chinese_context(text: str, index: int) -> bool:
-    return _is_chinese(_context(text, index, -1)) or _is_chinese(_context(text, index, 1))
+def _context_table(text: str) -> dict[int, tuple[str, str]]:
+    """For every space or convertible ASCII mark of ``text``: the nearest character before
+    and after it on its line that is not a space, a ``.`` or a convertible mark ("" at a line
+    end). All characters of one run of such characters share it, so the table is built in
+    one pass (looking outwards from every mark was quadratic on long runs such as ``()()()``
+    or a long Latin line)."""
+    table: dict[int, tuple[str, str]] = {}
+    for run in _CONTEXT_SKIP_RUN_RE.finditer(text):
+        start, end = run.span()
+        before = text[start - 1] if start and text[start - 1] != "\n" else ""
+        after = text[end] if end < len(text) and text[end] != "\n" else ""
+        for index in range(start, end):
+            table[index] = (before, after)
+    return table
 
 
 def _chinese_punctuation(text: str) -> str:
@@ -966,21 +991,42 @@ def _chinese_punctuation(text: str) -> str:
                 chars[index] = "。"
     text = "".join(chars)
     # Bracket pairs, innermost first: full width when the content or the context is Chinese.
-    while True:
-        def pair(match: re.Match[str]) -> str:
-            inner = match[1]
-            chinese = any(_is_chinese(c) for c in inner) or _in_chinese_context(
-                match.string, match.start()
-            ) or _in_chinese_context(match.string, match.end() - 1)
-            return f"（{inner}）" if chinese else f"\x00{inner}\x01"
+    table = _context_table(text)  # of the current text: rebuilt after every pass
 
+    def chinese_context(index: int) -> bool:
+        before, after = table[index]
+        return _is_chinese(before) or _is_chinese(after)
+
+    def pair(match: re.Match[str]) -> str:
+        inner = match[1]
+        chinese = (
+            any(_is_chinese(c) for c in inner)
+            or chinese_context(match.start())
+            or chinese_context(match.end() - 1)
+        )
+        return f"（{inner}）" if chinese else f"\x00{inner}\x01"
+
+    while True:
         converted = _PAREN_PAIR_RE.sub(pair, text)
         if converted == text:
             break
         text = converted
+        table = _context_table(text)
+    line_starts = [0, *(match.end() for match in re.finditer("\n", text))]
+    han_lines: dict[int, bool] = {}
+
+    def line_has_han(index: int) -> bool:
+        number = bisect.bisect_right(line_starts, index) - 1
+        if number not in han_lines:
+            end = line_starts[number + 1] - 1 if number + 1 < len(line_starts) else len(text)
+            han_lines[number] = any(_is_han(c) for c in text[line_starts[number]:end])
+        return han_lines[number]
+
     chars = list(text)
     for index, char in enumerate(chars):
-        if char in _TO_FULL_WIDTH and not _keeps_ascii(text, index, char):
+        if char in _TO_FULL_WIDTH and not _keeps_ascii(
+            text, index, char, table[index], line_has_han
+        ):
             chars[index] = _TO_FULL_WIDTH[char]
     return "".join(chars).replace("\x00", "(").replace("\x01", ")")
 
@@ -989,22 +1035,26 @@ def _chinese_punctuation(text: str) -> str:
 _THOUSANDS_GROUP_RE = re.compile(r"\d{3}(?!\d)")
 
 
-def _keeps_ascii(text: str, index: int, char: str) -> bool:
+def _keeps_ascii(
+    text: str,
+    index: int,
+    char: str,
+    context: tuple[str, str],
+    line_has_han: Callable[[int], bool],
+) -> bool:
     """Does the ASCII mark at ``index`` stay ASCII? Yes for a thousands separator, a colon
     between digits (``09:47``, ``1:2``), and marks with no Chinese on their line or Latin
     letters on both sides (``CAD,CAXA``); no otherwise, so that ``80%,99%`` and ``第3,7个``
-    in a Chinese sentence get their Chinese comma."""
-    before, after = _context(text, index, -1), _context(text, index, 1)
+    in a Chinese sentence get their Chinese comma. ``context`` is the mark's entry of
+    :func:`_context_table`."""
+    before, after = context
     if char == "," and before.isdigit() and _THOUSANDS_GROUP_RE.match(text, index + 1):
         return True
     if char == ":" and before.isdigit() and after.isdigit():
         return True
     if _is_chinese(before) or _is_chinese(after):
         return False
-    line_start = text.rfind("\n", 0, index) + 1
-    line_end = text.find("\n", index)
-    line = text[line_start: len(text) if line_end < 0 else line_end]
-    if not any(_is_han(c) for c in line):
+    if not line_has_han(index):
         return True
     return before.isascii() and before.isalpha() and after.isascii() and after.isalpha()
 

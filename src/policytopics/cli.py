@@ -1,26 +1,37 @@
 """Command line: argument parsing only; every command calls one library function.
 
 In: ``argv``. Out: an exit code — 0 on success, 2 for a user error (bad config, missing
-corpus, ...) reported as one line on stderr without a traceback, 130 when interrupted.
+corpus, a run folder made from another config, ...) reported as one line on stderr without
+a traceback, 130 when interrupted (Ctrl-C), with one line saying the previous results were
+left as they were.
 
 Commands::
 
-    python -m policytopics run CONFIG [--set key.path=value ...]     # policytopics.run
-    python -m policytopics clean CONFIG [--set key.path=value ...]   # policytopics.clean_corpus
+    python -m policytopics run CONFIG [--set key.path=value ...] [--force]    # policytopics.run
+    python -m policytopics clean CONFIG [--set key.path=value ...] [--force]  # policytopics.clean_corpus
     python -m policytopics check CONFIG [--set ...]                  # print the resolved config
     python -m policytopics tokens CONFIG "一段文字" [--set ...]        # how a text is tokenised
-    python -m policytopics validate CONFIG LABELS.csv [--set ...]    # unit themes vs hand labels
+    python -m policytopics validate CONFIG LABELS.csv [--set ...] [--force]   # unit themes vs hand labels
+
+``--force`` (the commands that write a run folder) replaces a run folder that was made from
+another config; without it such a folder is left alone and the command exits with code 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from collections.abc import Sequence
 
 from policytopics import __version__
 from policytopics.errors import PolicytopicsError
+
+
+#: An error message that starts with a dotted setting (``lda.num_topics: ...``), found at run
+#: time: the CLI adds the config file it came from.
+_SETTING_FIRST = re.compile(r"^[a-z_]+\.[a-z_.]+: ")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -46,6 +57,12 @@ def _build_parser() -> argparse.ArgumentParser:
             command.add_argument("text", nargs="?", help="the text (read from stdin when omitted)")
         if name == "validate":
             command.add_argument("labels", help="CSV with unit_id (or snippet) and theme columns")
+        if name in ("run", "clean", "validate"):  # the commands that write a run folder
+            command.add_argument(
+                "--force",
+                action="store_true",
+                help="replace the run folder results_dir/name even if it was made from another config",
+            )
         command.add_argument(
             "--set",
             dest="overrides",
@@ -80,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = _build_parser().parse_args(argv)
     _configure_logging(args.verbose, args.quiet)
+    config = None
     try:
         from policytopics.config import load_config
 
@@ -90,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "validate":
             from policytopics.pipeline import validate_run
 
-            print(validate_run(config, args.labels))
+            print(validate_run(config, args.labels, force=args.force))
             return 0
         if args.command == "tokens":
             from policytopics.tokenize import Tokenizer, format_decisions
@@ -102,15 +120,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         import policytopics
 
         action = policytopics.run if args.command == "run" else policytopics.clean_corpus
-        result = action(config)
+        result = action(config, force=args.force)
         print(result.run_dir)
         return 0
     except PolicytopicsError as error:
-        print(f"error: {error}", file=sys.stderr)
+        message = " ".join(str(error).split())  # one line, whatever the message holds
+        if _SETTING_FIRST.match(message) and args.config not in message:
+            message = f"{args.config}: {message}"  # a setting found impossible at run time
+        print(f"error: {message}", file=sys.stderr)
         return 2
     except OSError as error:  # e.g. results folder not writable, disk full
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted: the previous results were left as they were", file=sys.stderr)
+        if config is not None and args.command in ("run", "clean", "validate"):
+            folder = f"{config.output.results_dir}/{config.name}"
+            print(f"interrupted: the run was stopped; {folder} was left as it was", file=sys.stderr)
+        else:
+            print("interrupted", file=sys.stderr)
         return 130

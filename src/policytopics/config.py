@@ -7,11 +7,13 @@ Unknown keys and wrong types are errors that name the key and the file.
 
 from __future__ import annotations
 
+import codecs
+import importlib.util
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from policytopics.errors import PolicytopicsError
 
@@ -21,7 +23,23 @@ class ConfigError(PolicytopicsError):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    # strict: YAML already gives typed values, so `seed: true` or `passes: "20"` is an error
+    # rather than silently read as 1 or 20 (an int is still accepted where a float is due)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True)
+
+
+def _opencc_profiles() -> frozenset[str] | None:
+    """Names of the conversion profiles OpenCC ships (``t2s``, ...), found without importing it;
+    ``None`` when they cannot be listed."""
+    spec = importlib.util.find_spec("opencc")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    names = {
+        path.stem
+        for location in spec.submodule_search_locations
+        for path in Path(location).glob("**/share/opencc/*.json")
+    }
+    return frozenset(names) or None
 
 
 class CorpusConfig(_Section):
@@ -54,8 +72,20 @@ class CorpusConfig(_Section):
         "decides first; then UTF-8 wins if it decodes strictly; otherwise every other "
         "candidate that decodes strictly (UTF-16 only when the bytes contain NULs) is "
         "scored by its share of common Chinese characters and the most plausible wins. "
-        "A file no candidate decodes plausibly is skipped and reported.",
+        "A file no candidate decodes plausibly is skipped and reported; one with a few invalid "
+        "bytes (at most 1%) is repaired, each run of them replaced by U+FFFD, and reported.",
+        min_length=1,
     )
+
+    @field_validator("encodings")
+    @classmethod
+    def _known_encodings(cls, value: list[str]) -> list[str]:
+        for name in value:
+            try:
+                codecs.lookup(name)
+            except LookupError:
+                raise ValueError(f"unknown encoding {name!r}") from None
+        return value
 
 
 class CleanConfig(_Section):
@@ -71,6 +101,15 @@ class CleanConfig(_Section):
         "t2s",
         description="OpenCC conversion used by to_simplified (t2s, tw2s, hk2s, ...).",
     )
+
+    @field_validator("opencc_config")
+    @classmethod
+    def _known_opencc_profile(cls, value: str) -> str:
+        profiles = _opencc_profiles()
+        name = value.removesuffix(".json")
+        if profiles is not None and name not in profiles and not Path(value).is_file():
+            raise ValueError(f"unknown OpenCC profile {value!r} (one of {', '.join(sorted(profiles))})")
+        return value
     remove_boilerplate: bool = Field(
         True,
         description="Remove web-page boilerplate lines and fragments (breadcrumbs, spam, "
@@ -134,6 +173,14 @@ class SegmentConfig(_Section):
         description="Units shorter than this (stray fragments) are merged into the "
         "following unit of the same section, or the preceding one at a section end.",
     )
+
+    @field_validator("min_unit_chars")
+    @classmethod
+    def _min_below_max(cls, value: int, info: ValidationInfo) -> int:
+        maximum = info.data.get("max_unit_chars")
+        if maximum is not None and value >= maximum:
+            raise ValueError(f"must be less than segment.max_unit_chars ({maximum})")
+        return value
 
 
 class PhrasesConfig(_Section):
@@ -245,6 +292,7 @@ class ThemesConfig(_Section):
     )
     ids: list[str] | None = Field(
         None,
+        min_length=1,
         description="Use only these theme ids of the codebook (null = every theme); an id "
         "missing from the codebook is an error.",
     )
@@ -295,6 +343,15 @@ class LdaConfig(_Section):
     alpha: Literal["symmetric", "asymmetric", "auto"] | float = Field(
         "symmetric", description="Document-topic prior (gensim alpha)."
     )
+
+    @field_validator("alpha", mode="before")
+    @classmethod
+    def _alpha_name_or_positive(cls, value: Any) -> Any:
+        if value in ("symmetric", "asymmetric", "auto"):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            return float(value)
+        raise ValueError("expected 'symmetric', 'asymmetric', 'auto' or a number above 0")
     eta: float = Field(0.01, gt=0.0, description="Base topic-word prior (gensim eta).")
     seed_weight: float = Field(
         1.0,
@@ -328,8 +385,8 @@ class LdaConfig(_Section):
 class SelectionConfig(_Section):
     """Model selection: a sweep over num_topics and refits with other seeds."""
 
-    num_topics: list[int] = Field(
-        [8, 10, 12, 15], description="K values swept (coherence, diversity, perplexity)."
+    num_topics: list[Annotated[int, Field(ge=2)]] = Field(
+        [8, 10, 12, 15], min_length=1, description="K values swept (coherence, diversity, perplexity)."
     )
     stability_seeds: int = Field(
         3, ge=0, description="Refits with other seeds per K for the stability report (0 = none)."
@@ -346,7 +403,16 @@ class ClusterConfig(_Section):
     k: int | None = Field(
         None, ge=2, description="Number of clusters; null chooses k in k_range by silhouette."
     )
-    k_range: list[int] = Field([4, 12], min_length=2, max_length=2, description="[min, max] k tried.")
+    k_range: list[Annotated[int, Field(ge=2)]] = Field(
+        [4, 12], min_length=2, max_length=2, description="[min, max] k tried."
+    )
+
+    @field_validator("k_range")
+    @classmethod
+    def _min_not_above_max(cls, value: list[int]) -> list[int]:
+        if value[0] > value[1]:
+            raise ValueError("expected [min, max] with min <= max")
+        return value
     top_n: int = Field(10, ge=3, description="Terms listed per cluster (from its centroid).")
     silhouette_sample: int = Field(
         10_000,
@@ -369,6 +435,13 @@ class OutputConfig(_Section):
     )
     report: bool = Field(
         True, description="Write report.html, one self-contained page (figures inlined if written)."
+    )
+    max_speeches_shown: int = Field(
+        40, ge=1,
+        description="The per-speech figures (theme_heatmap, theme_bars, theme_flow) and the "
+        "report's evidence quotes show at most this many speeches, the first in documents.csv "
+        "order, and say so; every speech stays in the tables. A figure of thousands of rows "
+        "cannot be read, and drawing it takes gigabytes.",
     )
     embed_font: bool = Field(
         True,
@@ -420,19 +493,59 @@ def _format_location(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(top level)"
 
 
+def _one_line(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _format_validation_error(error: ValidationError, source: str) -> str:
-    lines = []
+    lines: list[str] = []
     for item in error.errors():
         key = _format_location(item["loc"])
         kind: str = item["type"]
         if kind == "extra_forbidden":
-            lines.append(f"{source}: unknown key '{key}'")
+            line = f"{source}: unknown key '{key}'"
         elif kind == "missing":
-            lines.append(f"{source}: missing key '{key}'")
+            line = f"{source}: missing key '{key}'"
         else:
-            given = item.get("input")
-            lines.append(f"{source}: key '{key}': {item['msg']} (got {given!r})")
+            message = _one_line(item["msg"].removeprefix("Value error, "), 200)
+            line = f"{source}: key '{key}': {message} (got {_one_line(repr(item.get('input')))})"
+        if line not in lines:
+            lines.append(line)
     return "; ".join(lines)
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` (no Python objects) that also refuses a key given twice in a mapping,
+    which YAML would otherwise resolve silently to the last value."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            line = key_node.start_mark.line + 1
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key '{key}' is given twice (lines {seen[key]} and {line})",
+                    key_node.start_mark,
+                )
+            seen.setdefault(key, line)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """One line for a YAML error: where it is and what is wrong (an unsafe tag said so)."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or _one_line(str(error), 200) or "syntax error"
+    if "could not determine a constructor for the tag" in problem:
+        tag = problem.split("for the tag", 1)[1].strip(" '").replace("tag:yaml.org,2002:", "!!")
+        problem = f"the tag {tag} is refused: config YAML is loaded safely (no Python objects)"
+    elif getattr(error, "context", None):
+        problem = f"{error.context}: {problem}"  # type: ignore[attr-defined]
+    problem = _one_line(problem, 200)
+    if mark is None:
+        return problem
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -447,9 +560,9 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if not sep or not key.strip():
         raise ConfigError(f"override '{text}': expected key.path=value")
     try:
-        value = yaml.safe_load(raw)
+        value = yaml.load(raw, Loader=_ConfigLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
-        raise ConfigError(f"override '{text}': value is not valid YAML ({exc})") from None
+        raise ConfigError(f"override '{text}': value is not valid YAML ({_yaml_problem(exc)})") from None
     return key.strip().split("."), value
 
 
@@ -489,7 +602,8 @@ def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> Config:
 def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
     """Load and validate a YAML config file, applying ``key.path=value`` overrides.
 
-    YAML is read with ``yaml.safe_load``: no Python objects are ever constructed.
+    YAML is read with a ``yaml.SafeLoader`` (no Python objects are ever constructed: a
+    ``!!python/...`` tag is refused) that also refuses a key given twice.
 
     Examples
     --------
@@ -501,15 +615,24 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConfigError(f"{path}: not valid YAML ({first_line})") from None
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    try:
+        data = yaml.load(text, Loader=_ConfigLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({_yaml_problem(exc)})") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of settings, got {type(data).__name__}")
     data = apply_overrides(data, overrides or [])
     source = f"{path} (with --set {', '.join(overrides)})" if overrides else str(path)
-    return config_from_dict(data, source=source)
+    config = config_from_dict(data, source=source)
+    for name in config.clean.boilerplate_files:  # read by every run, so checked here, early
+        if not Path(name).is_file():
+            raise ConfigError(f"{source}: key 'clean.boilerplate_files': file not found: {name}")
+    return config
 

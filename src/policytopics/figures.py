@@ -888,14 +888,19 @@ def theme_flow(documents: pd.DataFrame, units: pd.DataFrame, theme_labels: Mappi
 # Run folder
 
 
+#: Tables of which the figures read only the columns they need (units.csv holds every unit's text).
+_COLUMNS_ONLY = ("units.csv",)
+
+
 def _read_table(run_dir: Path, name: str) -> pd.DataFrame:
     path = run_dir / name
     if not path.is_file():
         raise FigureError(f"figures: {path} not found (the run folder lacks {name}; was the run completed?)")
     header = pd.read_csv(path, nrows=0, encoding="utf-8").columns
+    columns = [c for c in header if c in _TABLE_COLUMNS[name]] if name in _COLUMNS_ONLY else None
     dtypes = {column: str for column in header if column in _TEXT_COLUMNS}
     # only an empty field is missing: a title or term "NA" stays text
-    table = pd.read_csv(path, encoding="utf-8", dtype=dtypes, keep_default_na=False, na_values=[""])
+    table = pd.read_csv(path, encoding="utf-8", dtype=dtypes, keep_default_na=False, na_values=[""], usecols=columns)
     _require_columns(table, _TABLE_COLUMNS[name], str(path))
     return table
 
@@ -919,8 +924,23 @@ def _save(figure: Figure, out_dir: Path, stem: str) -> list[Path]:
     return [png, svg]
 
 
+def _first_speeches(documents: pd.DataFrame, units: pd.DataFrame, max_speeches: int | None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """The first ``max_speeches`` analysed documents and their units, and a note when that cut any."""
+    analysed = _analysed_documents(documents)
+    if max_speeches is None or len(analysed) <= max_speeches:
+        return documents, units, ""
+    shown = analysed.iloc[:max_speeches]
+    note = (f"the first {max_speeches} of {len(analysed)} speeches (output.max_speeches_shown); "
+            "documents.csv and units.csv have every speech")
+    return shown, units.loc[units["doc_id"].isin(set(shown["doc_id"]))].reset_index(drop=True), note
+
+
 def write_figures(
-    run_dir: Path, theme_labels: Mapping[str, str], num_topics: int, out_dir: Path | None = None
+    run_dir: Path,
+    theme_labels: Mapping[str, str],
+    num_topics: int,
+    out_dir: Path | None = None,
+    max_speeches: int | None = None,
 ) -> list[str]:
     """Draw the figures of a run folder and write each as PNG (200 dpi) and SVG.
 
@@ -942,6 +962,10 @@ def write_figures(
         The chosen number of topics K, marked on the model-selection curves.
     out_dir : pathlib.Path, optional
         Where to write; ``run_dir / "figures"`` by default (created if needed).
+    max_speeches : int, optional
+        The per-speech figures (``theme_heatmap``, ``theme_bars``, ``theme_flow``) show only
+        the first this many speeches of ``documents.csv``, and say so in a line at their top;
+        ``None`` shows all.
 
     Returns
     -------
@@ -968,7 +992,7 @@ def write_figures(
         raise FigureError(f"figures: run folder {run_dir} not found")
     _cjk_family()  # a missing font fails before anything is read
     tables = {name: _read_table(run_dir, name) for name in _TABLE_COLUMNS}
-    documents = tables["documents.csv"]
+    documents, units, note = _first_speeches(tables["documents.csv"], tables["units.csv"], max_speeches)
     saving = _SAVING.set(True)  # _save lays each figure out
     try:
         figures = {
@@ -976,8 +1000,11 @@ def write_figures(
             "theme_bars": theme_bars(documents, theme_labels),
             "topic_terms": topic_terms(tables["topics.csv"], tables["topic_terms.csv"], theme_labels),
             "model_selection": model_selection(tables["model_selection.csv"], tables["stability.csv"], int(num_topics)),
-            "theme_flow": theme_flow(documents, tables["units.csv"], theme_labels),
+            "theme_flow": theme_flow(documents, units, theme_labels),
         }
+        if note:
+            for stem in ("theme_heatmap", "theme_bars", "theme_flow"):
+                figures[stem].suptitle(note, x=0.01, ha="left", fontsize=_BASE_FONT_SIZE - 1, color="0.35")
     finally:
         _SAVING.reset(saving)
     out_dir.mkdir(parents=True, exist_ok=True)

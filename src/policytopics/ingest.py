@@ -15,9 +15,10 @@ In: a ``CorpusConfig`` naming either
   (``speeches.csv#3``).
 
 Out: an ``IngestResult`` holding one ``SourceText`` per usable entry (decoded text with line
-ends normalised to ``\\n``, the encoding, metadata, and the sha256 of the raw file bytes),
-and one ``SkippedSource`` with a reason per entry that could not be used: undecodable,
-empty or whitespace-only, unreadable, a broken symbolic link, a symbolic link loop.
+ends normalised to ``\\n``, the encoding, metadata, the sha256 of the raw file bytes, and
+what had to be repaired, if anything), and one ``SkippedSource`` with a reason per entry that
+could not be used: a binary file, undecodable, empty or whitespace-only, unreadable, not a
+regular file (a named pipe), a broken symbolic link, a symbolic link loop.
 
 A corpus that cannot be used at all raises ``CorpusError`` with a one-line message naming
 the path: a missing path, a path that is neither a folder nor a .csv/.jsonl file, a table
@@ -43,8 +44,25 @@ Encoding detection (``decode_bytes``)
    score wins, ties going to the earlier candidate; if even the best scores below
    ``min_plausibility`` (0.5) the bytes are rejected rather than guessed.
 4. Bytes that no candidate decodes raise ``DecodeError``, whose message names every
-   encoding tried and why it failed; ``read_corpus`` skips such a file with that reason.
-   Text is never decoded with ``errors="replace"``.
+   encoding tried and why it failed. ``decode_bytes`` never replaces a byte.
+
+Binary files and repairs (``read_corpus`` on a folder)
+------------------------------------------------------
+A ``.txt`` file that starts with the signature of a binary format (PDF, ZIP and the Office
+formats built on it, Office 97-2003, RTF, gzip, 7-Zip, RAR, PNG, JPEG, GIF) is skipped as
+such, before any decoding is tried. A file that no candidate decodes strictly is *repaired*
+when only a few of its bytes are invalid (``decode_bytes_repairing``): each run of invalid
+bytes is replaced by U+FFFD (which cleaning's ``drop_mojibake`` then removes), provided at
+most ``MAX_REPLACED_SHARE`` (1 %) of the bytes are replaced, the result holds no control
+characters and, without a byte-order mark, it is still plausible as Chinese text. The text is
+kept, and ``SourceText.repair`` and ``SourceText.bytes_replaced`` say how many bytes were
+replaced, in how many places, and where the first was; the run reports it under
+``repaired`` in ``cleaning_report.json``. A file in the wrong encoding has far more invalid
+bytes and is skipped, never "repaired" into mojibake. A CSV row with fewer cells than the
+header is kept with its missing cells empty, and reported the same way. A CSV/JSONL table
+itself is decoded strictly: invalid bytes in it are a ``CorpusError`` naming the byte.
+Line ends (CRLF, CR) becoming ``\n`` and a byte-order mark being dropped are not repairs:
+the text is the same (``SourceText.encoding`` records the BOM).
 
 Manifest (``corpus.yaml`` in the corpus folder, see ``CorpusConfig.manifest``)
 -------------------------------------------------------------------------------
@@ -86,6 +104,7 @@ import json
 import os
 import re
 import stat
+import threading
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
@@ -103,7 +122,9 @@ __all__ = [
     "DecodeError",
     "Manifest",
     "ManifestEntry",
+    "binary_kind",
     "decode_bytes",
+    "decode_bytes_repairing",
     "load_manifest",
     "read_corpus",
 ]
@@ -118,6 +139,26 @@ COMMON_MASS = 0.995
 MIN_PLAUSIBILITY = 0.5
 #: Characters scored per candidate decoding (the head of the text is enough to tell).
 SCORE_SAMPLE_CHARS = 200_000
+#: A file that no candidate decodes strictly is repaired (its invalid byte sequences replaced
+#: by U+FFFD) only when at most this share of its bytes is invalid in the chosen encoding.
+MAX_REPLACED_SHARE = 0.01
+#: What replaces a run of invalid bytes (cleaning's drop_mojibake removes it as garble).
+REPLACEMENT_CHAR = "\ufffd"
+#: Signatures (leading bytes) of binary formats often saved under a .txt name.
+BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive (or a .docx/.xlsx/.pptx/.epub, which are ZIP archives)"),
+    (b"PK\x05\x06", "an empty ZIP archive"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "a Microsoft Office 97-2003 file (.doc/.xls/.ppt)"),
+    (b"{\\rtf", "an RTF document"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+)
 
 _TABLE_SUFFIXES = (".csv", ".jsonl")
 _BOMS = (
@@ -242,6 +283,183 @@ def _strict_decode(data: bytes, encoding: str) -> tuple[str | None, str]:
 
 def _normalise_newlines(text: str) -> str:
     return _NEWLINES.sub("\n", text)
+
+
+def binary_kind(data: bytes) -> str | None:
+    """The binary format the bytes start with (``"a PDF document"``, ...), or ``None``.
+
+    Examples
+    --------
+    >>> binary_kind(b"%PDF-1.4\\n...")
+    'a PDF document'
+    >>> binary_kind("开发区".encode("utf-8")) is None
+    True
+    """
+    for signature, kind in BINARY_SIGNATURES:
+        if data.startswith(signature):
+            return kind
+    return None
+
+
+class _ReplacementBudget:
+    """Counts the invalid byte sequences a decoder replaces; gives up above ``limit`` bytes."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.bytes = 0
+        self.places = 0
+        self.first = -1
+
+
+_BUDGET = threading.local()
+_COUNTED_REPLACE = "policytopics.ingest.counted-replace"
+
+
+def _counted_replace(error: UnicodeError) -> tuple[str, int]:
+    budget: _ReplacementBudget | None = getattr(_BUDGET, "current", None)
+    if budget is None or not isinstance(error, UnicodeDecodeError):
+        raise error
+    budget.bytes += error.end - error.start
+    budget.places += 1
+    if budget.first < 0:
+        budget.first = error.start
+    if budget.bytes > budget.limit:
+        raise error
+    return REPLACEMENT_CHAR, error.end
+
+
+codecs.register_error(_COUNTED_REPLACE, _counted_replace)
+
+
+def _replacing_decode(
+    data: bytes, codec: str, offset: int, limit: int
+) -> tuple[str | None, _ReplacementBudget, str]:
+    """Decode ``data[offset:]`` replacing at most ``limit`` invalid bytes by U+FFFD.
+
+    Returns (text or None, the budget with what was replaced, why it failed).
+    """
+    budget = _ReplacementBudget(limit)
+    previous = getattr(_BUDGET, "current", None)
+    _BUDGET.current = budget
+    try:
+        text = data[offset:].decode(codec, _COUNTED_REPLACE)
+    except UnicodeDecodeError:
+        return None, budget, f"more than {limit} invalid bytes ({MAX_REPLACED_SHARE:.0%} of the file)"
+    finally:
+        _BUDGET.current = previous
+    budget.first += offset if budget.first >= 0 else 0
+    match = _CONTROL_CHARS.search(text)
+    if match:
+        why = f"control character U+{ord(match.group()):04X} at character {match.start()}"
+        return None, budget, why
+    return text, budget, ""
+
+
+def _repair_note(budget: _ReplacementBudget, encoding: str) -> str:
+    plural = "s" if budget.bytes != 1 else ""
+    places = f"{budget.places} place{'s' if budget.places != 1 else ''}"
+    return (
+        f"{budget.bytes} invalid byte{plural} in {places} (first at byte {budget.first}) "
+        f"are not valid {encoding}; each run of them was replaced by U+FFFD"
+    )
+
+
+_BOM_CODECS = {
+    codecs.BOM_UTF8: "utf-8",
+    codecs.BOM_UTF16_LE: "utf-16-le",
+    codecs.BOM_UTF16_BE: "utf-16-be",
+}
+
+
+def decode_bytes_repairing(
+    data: bytes,
+    encodings: list[str],
+    *,
+    min_plausibility: float = MIN_PLAUSIBILITY,
+    max_replaced_share: float = MAX_REPLACED_SHARE,
+) -> tuple[str, str, str, int]:
+    """Decode like :func:`decode_bytes`; if no candidate decodes strictly, try a bounded repair.
+
+    A repair decodes with each invalid byte sequence replaced by U+FFFD, and is accepted only
+    when at most ``max_replaced_share`` of the bytes are replaced, the result holds no control
+    characters, and (without a byte-order mark, which fixes the encoding) the decoding is
+    plausible as Chinese text, U+FFFD counting as an uncommon character. Candidates are tried
+    as in :func:`decode_bytes`: the byte-order mark's encoding alone; else UTF-8 first, then
+    the most plausible of the others. A file in the wrong encoding has far more invalid bytes
+    than that and is never "repaired" into mojibake.
+
+    Returns
+    -------
+    text, encoding : str
+        As :func:`decode_bytes`.
+    repair : str
+        "" when the bytes decoded strictly; otherwise how many bytes were replaced, in how
+        many places, and where the first was.
+    bytes_replaced : int
+        The number of bytes replaced by U+FFFD.
+
+    Raises
+    ------
+    DecodeError
+        If neither a strict decoding nor a bounded repair works; the message gives the strict
+        failures and why the repair was refused.
+
+    Examples
+    --------
+    >>> data = "开发区要坚持招商引资，推进项目建设，优化营商环境。".encode("utf-8")
+    >>> text, encoding, repair, replaced = decode_bytes_repairing(
+    ...     data[:30] + b"\\xff" + data[30:] * 4, ["utf-8", "gb18030"])
+    >>> encoding, replaced, text.count("\\ufffd")
+    ('utf-8', 1, 1)
+    """
+    try:
+        text, encoding = decode_bytes(data, encodings, min_plausibility=min_plausibility)
+    except DecodeError as error:
+        strict = str(error)
+    else:
+        return text, encoding, "", 0
+    limit = int(len(data) * max_replaced_share)
+    if limit < 1:
+        raise DecodeError(f"{strict}; not repaired: too short to repair ({len(data)} bytes)")
+    names = list(dict.fromkeys(_canonical_encoding(name) for name in encodings))
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            text, budget, why = _replacing_decode(data, _BOM_CODECS[bom], len(bom), limit)
+            if text is None:
+                raise DecodeError(f"{strict}; not repaired: {why}")
+            return _normalise_newlines(text), encoding, _repair_note(budget, encoding), budget.bytes
+
+    refusals: list[str] = []
+    if any(name in _UTF8_NAMES for name in names):
+        text, budget, why = _replacing_decode(data, "utf-8", 0, limit)
+        if text is not None:
+            score = _plausibility(text)
+            if score >= min_plausibility:
+                return _normalise_newlines(text), "utf-8", _repair_note(budget, "utf-8"), budget.bytes
+            why = f"implausible as Chinese text ({score:.2f} < {min_plausibility})"
+        refusals.append(f"utf-8 ({why})")
+    scored: list[tuple[float, int, str, str, _ReplacementBudget]] = []
+    for name in names:
+        if name in _UTF8_NAMES:
+            continue
+        if name in _UTF16_VARIANTS:
+            if b"\x00" not in data:
+                continue
+            variants = _UTF16_VARIANTS[name]
+        else:
+            variants = (name,)
+        for variant in variants:
+            text, budget, why = _replacing_decode(data, variant, 0, limit)
+            if text is None:
+                refusals.append(f"{variant} ({why})")
+                continue
+            scored.append((_plausibility(text), -len(scored), variant, text, budget))
+    if scored:
+        score, _, encoding, text, budget = max(scored, key=lambda item: item[:2])
+        if score >= min_plausibility:
+            return _normalise_newlines(text), encoding, _repair_note(budget, encoding), budget.bytes
+        refusals.append(f"best repair {encoding} implausible as Chinese text ({score:.2f} < {min_plausibility})")
+    raise DecodeError(f"{strict}; not repaired: " + "; ".join(refusals or ["no candidate"]))
 
 
 def decode_bytes(
@@ -560,20 +778,24 @@ def _read_bytes(path: str) -> bytes | str:
         return f"unreadable ({exc.strerror})"
 
 
-def _read_text_file(path: str, encodings: list[str]) -> tuple[str, str, str] | str:
-    """Decode one corpus file: (text, encoding, sha256), or the reason it is skipped."""
+def _read_text_file(path: str, encodings: list[str]) -> tuple[str, str, str, str, int] | str:
+    """Decode one corpus file: (text, encoding, sha256, repair, bytes replaced), or the reason
+    it is skipped."""
     data = _read_bytes(path)
     if isinstance(data, str):
         return data
     if not data:
         return "empty file (0 bytes)"
+    kind = binary_kind(data)
+    if kind is not None:
+        return f"binary file, not text: {kind} ({len(data)} bytes)"
     try:
-        text, encoding = decode_bytes(data, encodings)
+        text, encoding, repair, replaced = decode_bytes_repairing(data, encodings)
     except DecodeError as exc:
         return str(exc)
     if not text.strip():
         return f"no text: only whitespace ({len(data)} bytes, {encoding})"
-    return text, encoding, hashlib.sha256(data).hexdigest()
+    return text, encoding, hashlib.sha256(data).hexdigest(), repair, replaced
 
 
 def _read_folder(root: str, config: CorpusConfig, progress: Progress | None) -> IngestResult:
@@ -600,10 +822,10 @@ def _read_folder(root: str, config: CorpusConfig, progress: Progress | None) -> 
             if isinstance(outcome, str):
                 skipped.append(SkippedSource(relative, outcome))
             else:
-                text, encoding, digest = outcome
-                texts.append(
-                    SourceText(relative, text, encoding, dict(metadata.get(relative, {})), digest)
-                )
+                text, encoding, digest, repair, replaced = outcome
+                texts.append(SourceText(
+                    relative, text, encoding, dict(metadata.get(relative, {})), digest, repair, replaced
+                ))
         if progress is not None:
             progress(done, len(found), relative)
     _require_some_texts(texts, skipped, f"{root}: all {len(found)} .txt files were skipped")
@@ -624,8 +846,12 @@ def _cell(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _csv_records(text: str, path: str) -> tuple[list[str], list[dict[str, str] | str]]:
-    """Columns and rows of a CSV text; a row is a mapping, or the reason it is unusable."""
+def _csv_records(text: str, path: str) -> tuple[list[str], list[dict[str, str] | str], dict[int, str]]:
+    """Columns and rows of a CSV text; a row is a mapping, or the reason it is unusable.
+
+    The third value notes, by 0-based row index, the rows that had fewer cells than the
+    header: their missing trailing cells are read as empty, and the repair is reported.
+    """
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
@@ -635,17 +861,24 @@ def _csv_records(text: str, path: str) -> tuple[list[str], list[dict[str, str] |
         if duplicated:
             raise CorpusError(f"{path}: duplicate CSV column(s) {', '.join(duplicated)}")
         rows: list[dict[str, str] | str] = []
+        short: dict[int, str] = {}
         for cells in reader:
             if not cells:
                 continue  # a blank line
             if len(cells) > len(header):
                 rows.append(f"{len(cells)} cells but the header has {len(header)} columns")
                 continue
-            cells = cells + [""] * (len(header) - len(cells))
+            if len(cells) < len(header):
+                missing = ", ".join(header[len(cells):])
+                short[len(rows)] = (
+                    f"the row has {len(cells)} of the header's {len(header)} cells (line "
+                    f"{reader.line_num}); the missing cells ({missing}) were read as empty"
+                )
+                cells = cells + [""] * (len(header) - len(cells))
             rows.append(dict(zip(header, cells, strict=True)))
     except csv.Error as exc:
         raise CorpusError(f"{path}: not valid CSV (line {reader.line_num}: {exc})") from None
-    return header, rows
+    return header, rows, short
 
 
 def _jsonl_records(text: str) -> tuple[list[str], list[dict[str, str] | str]]:
@@ -672,13 +905,17 @@ def _read_table(path: str, config: CorpusConfig, progress: Progress | None) -> I
     data = _read_bytes(path)
     if isinstance(data, str):
         raise CorpusError(f"{path}: {data}")
+    kind = binary_kind(data)
+    if kind is not None:
+        raise CorpusError(f"{path}: binary file, not a {path.rsplit('.', 1)[-1].upper()} table: {kind}")
     digest = hashlib.sha256(data).hexdigest()
     try:
         text, _ = decode_bytes(data, config.encodings)
     except DecodeError as exc:
         raise CorpusError(f"{path}: {exc}") from None
+    short: dict[int, str] = {}
     if path.lower().endswith(".csv"):
-        columns, rows = _csv_records(text, path)
+        columns, rows, short = _csv_records(text, path)
     else:
         columns, rows = _jsonl_records(text)
 
@@ -722,16 +959,18 @@ def _read_table(path: str, config: CorpusConfig, progress: Progress | None) -> I
                 )
             ids[row_id] = number
             source = f"{name}#{row_id}"
+        note = short.get(number - 1, "")
         if isinstance(row, str):
             skipped.append(SkippedSource(source, row))
         elif config.text_column not in row:
             skipped.append(SkippedSource(source, f"no {config.text_column!r} field"))
         elif not row[config.text_column].strip():
-            skipped.append(SkippedSource(source, f"empty text in column {config.text_column!r}"))
+            why = f"empty text in column {config.text_column!r}"
+            skipped.append(SkippedSource(source, f"{why} ({note})" if note else why))
         else:
             metadata = {key: _normalise_newlines(row.get(key, "")) for key in metadata_columns}
             body = _normalise_newlines(row[config.text_column])
-            texts.append(SourceText(source, body, TABLE_ENCODING, metadata, digest))
+            texts.append(SourceText(source, body, TABLE_ENCODING, metadata, digest, note))
         if progress is not None:
             progress(number, len(rows), source)
     _require_some_texts(texts, skipped, f"{path}: all {len(rows)} rows were skipped")

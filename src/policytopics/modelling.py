@@ -91,6 +91,30 @@ def check_model_config(config: Config) -> Codebook:
     return codebook
 
 
+def check_against_units(config: Config, n_units: int) -> None:
+    """Check the settings that cannot exceed the number of units the models see (units with at
+    least one token), after tokenising and before any fit: ``lda.num_topics``, every K of
+    ``selection.num_topics``, ``cluster.k`` and the smallest k of ``cluster.k_range``.
+
+    Raises ``ConfigError`` naming the key, the value and the number of units. A corpus without
+    such units is left to the "empty corpus" error.
+    """
+    if n_units == 0:
+        return
+    checks = [("lda.num_topics", config.lda.num_topics, "topics")]
+    checks += [("selection.num_topics", k, "topics") for k in config.selection.num_topics]
+    if config.cluster.k is not None:
+        checks.append(("cluster.k", config.cluster.k, "clusters"))
+    else:
+        checks.append(("cluster.k_range", config.cluster.k_range[0], "clusters at least"))
+    for key, value, what in checks:
+        if value > n_units:
+            raise ConfigError(
+                f"{key}: {value} {what} for a corpus of only {n_units} units with tokens (after "
+                f"cleaning, segmentation and tokenising); it cannot exceed the number of units"
+            )
+
+
 def model_cache_dir(config: Config) -> str | None:
     """The cache folder for features and fitted models (``None`` when ``cache.enabled`` or
     ``cache.models`` is off: nothing is read or kept)."""
@@ -150,6 +174,7 @@ def fit_models(
             f"empty corpus after cleaning: none of the {len(token_lists)} units of "
             f"{config.corpus.path} has a token left to model"
         )
+    check_against_units(config, int(np.count_nonzero(token_lists.lengths())))  # before any fit
     vocabulary = set(token_lists.vocabulary)  # every distinct token of the units
     keyword_check = check_keywords(codebook, tokenize, vocabulary)
     for keyword, tokens in sorted(keyword_check.split.items()):

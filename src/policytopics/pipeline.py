@@ -125,6 +125,8 @@ def prepare_corpus(config: Config, timings: dict[str, float]) -> tuple[
         ingested = ingest.read_corpus(config.corpus, progress=_log_progress("ingest"))
     for skip in ingested.skipped:
         logger.warning("skipped %s: %s", skip.source, skip.reason)
+    for text in ingested.repaired:
+        logger.warning("repaired %s: %s", text.source, text.repair)
     logger.info("ingest: %d texts read, %d skipped", len(ingested.texts), len(ingested.skipped))
 
     with _timed(timings, "clean"):
@@ -222,7 +224,8 @@ def cleaning_report(
     units: list[Unit],
     skipped: list[SkippedSource],
 ) -> dict[str, Any]:
-    """What each cleaning step removed per file, what was skipped, and what was found."""
+    """What each cleaning step removed per file, what was skipped or repaired (with the reason,
+    and the bytes replaced by U+FFFD), and what was found."""
     steps = [name for name in ("strip_pinyin", "to_simplified", "remove_boilerplate", "drop_mojibake", "normalise")
              if getattr(config.clean, name)]
     files = {}
@@ -242,6 +245,11 @@ def cleaning_report(
         "files": files,
         "totals": dict(sorted(totals.items())),
         "skipped": [{"source": s.source, "reason": s.reason} for s in skipped],
+        "repaired": [
+            {"source": item.source.source, "reason": item.source.repair, "bytes_replaced": item.source.bytes_replaced}
+            for item in cleaned
+            if item.source.repair
+        ],
         "n_documents": len(documents),
         "duplicates": [
             {"doc_id": d.doc_id, "duplicate_of": d.duplicate_of, "reason": d.duplicate_reason}
@@ -418,21 +426,30 @@ def _write_figures_and_report(folder: Path, config: Config, models: Any, manifes
     figures: list[str] = []
     if config.output.figures:
         with _timed(timings, "figures"):
-            figures = write_figures(folder, {theme.id: theme.label_zh for theme in themes}, config.lda.num_topics)
+            figures = write_figures(
+                folder, {theme.id: theme.label_zh for theme in themes}, config.lda.num_topics,
+                max_speeches=config.output.max_speeches_shown,
+            )
     if config.output.report:
         provenance = {key: manifest[key] for key in ("config_sha256", "seed", "inputs", "resources", "packages")}
         with _timed(timings, "report"):
-            write_report(folder, themes, provenance, figures, config.lda.num_topics, config.output.embed_font, config.name)
+            write_report(
+                folder, themes, provenance, figures, config.lda.num_topics, config.output.embed_font, config.name,
+                max_speeches=config.output.max_speeches_shown,
+            )
 
 
-def validate_run(config: Config, labels_path: str | Path) -> str:
-    """Run ``config`` and compare its unit themes with hand labels (see :func:`validation_report`).
+def validate_run(config: Config, labels_path: str | Path, *, force: bool = False) -> str:
+    """Run ``config`` and compare its unit themes with hand labels (see :func:`validation_reports`).
+
+    The run writes its run folder as :func:`run` does; ``force`` replaces one made from
+    another config (see :func:`run`).
 
     Examples
     --------
     >>> print(validate_run(load_config("configs/default.yaml"), "tests/data/labels/seed_units.csv"))  # doctest: +SKIP
     """
-    reports = validation_reports(run(config), labels_path)
+    reports = validation_reports(run(config, force=force), labels_path)
     return "\n\n".join(report.format(title) for title, report in reports.items())
 
 
@@ -482,9 +499,13 @@ def validation_reports(result: RunResult, labels_path: str | Path) -> dict[str, 
     }
 
 
-def _execute(config: Config, stages: tuple[str, ...]) -> RunResult:
+def _execute(config: Config, stages: tuple[str, ...], force: bool = False) -> RunResult:
     timings: dict[str, float] = {}
     run_dir = Path(config.output.results_dir) / config.name
+    resolved_yaml = config.to_yaml()
+    # before the slow stages: leftovers of killed runs go, another config's run folder stays
+    artifacts.tidy_run_folder(run_dir)
+    artifacts.check_replaceable(run_dir, resolved_yaml, force=force)
     logger.info("run '%s': reading %s", config.name, config.corpus.path)
     codebook = None
     if "model" in stages:  # fail on a bad codebook or model setting before the slow stages
@@ -500,8 +521,11 @@ def _execute(config: Config, stages: tuple[str, ...]) -> RunResult:
 
         with _timed(timings, "model"):
             models = fit_models(config, units, documents, corpus.tokens, tokenizer.tokenize, codebook)
-    resolved_yaml = config.to_yaml()
-    with _timed(timings, "artifacts"), artifacts.atomic_run_folder(run_dir) as staging:
+
+    def still_replaceable() -> None:  # another run may have written run_dir meanwhile
+        artifacts.check_replaceable(run_dir, resolved_yaml, force=force)
+
+    with _timed(timings, "artifacts"), artifacts.atomic_run_folder(run_dir, still_replaceable) as staging:
         artifacts.write_text(staging / "config.resolved.yaml", resolved_yaml)
         _write_corpus_outputs(staging, config, cleaned, documents, units, skipped, models)
         if corpus is not None:
@@ -531,8 +555,14 @@ def _execute(config: Config, stages: tuple[str, ...]) -> RunResult:
     return RunResult(config, run_dir, cleaned, documents, units, skipped, timings, tokens, tokenization or {}, models)
 
 
-def run(config: Config | str | Path, overrides: list[str] | None = None) -> RunResult:
+def run(config: Config | str | Path, overrides: list[str] | None = None, *, force: bool = False) -> RunResult:
     """Run the whole pipeline for ``config`` and write its run folder.
+
+    The run folder ``results_dir/name`` is written into a hidden temporary folder and
+    renamed into place only when the run succeeds, so an interrupted run leaves the previous
+    results as they were. An existing run folder of the same config is replaced (a
+    reproduction); one made from another config is refused before any stage runs, unless
+    ``force``.
 
     Parameters
     ----------
@@ -540,11 +570,18 @@ def run(config: Config | str | Path, overrides: list[str] | None = None) -> RunR
         A validated config, or the path of a YAML config file.
     overrides : list of str, optional
         ``dotted.key=value`` settings applied on top of the config.
+    force : bool
+        Replace the run folder even if another config made it (``--force``).
 
     Returns
     -------
     RunResult
         The records of every stage and the run folder path.
+
+    Raises
+    ------
+    RunFolderConflictError
+        If the run folder exists and was made from another config (and not ``force``).
 
     Examples
     --------
@@ -553,18 +590,20 @@ def run(config: Config | str | Path, overrides: list[str] | None = None) -> RunR
     >>> len(result.kept_documents())  # doctest: +SKIP
     10
     """
-    return _execute(_as_config(config, overrides), ("ingest", "clean", "segment", "tokenize", "model"))
+    return _execute(_as_config(config, overrides), ("ingest", "clean", "segment", "tokenize", "model"), force)
 
 
-def clean_corpus(config: Config | str | Path, overrides: list[str] | None = None) -> RunResult:
+def clean_corpus(
+    config: Config | str | Path, overrides: list[str] | None = None, *, force: bool = False
+) -> RunResult:
     """Run only ingestion, cleaning and segmentation, and write the cleaned documents.
 
     The run folder gets ``documents.csv``, ``units.csv``, ``cleaned/<doc_id>.txt`` and
     ``cleaning_report.json``, so a researcher can inspect what cleaning did before
-    modelling.
+    modelling. It is written, and guarded with ``force``, as by :func:`run`.
 
     Examples
     --------
     >>> result = clean_corpus("configs/default.yaml", ["name=inspect"])  # doctest: +SKIP
     """
-    return _execute(_as_config(config, overrides), ("ingest", "clean", "segment"))
+    return _execute(_as_config(config, overrides), ("ingest", "clean", "segment"), force)

@@ -33,6 +33,14 @@ class SourceText:
         Metadata columns of a CSV/JSONL row, or the file's entry in ``corpus.yaml``.
     sha256 : str
         Hash of the raw bytes of the file this text came from (a table's rows share it).
+    repair : str
+        "" when the entry was used as it is; otherwise what ingestion had to repair and how,
+        e.g. ``"3 invalid bytes in 1 place (first at byte 1385) are not valid utf-8;
+        each run of them was replaced by U+FFFD"``, or for a CSV row with missing trailing
+        cells which ones were read as empty. Reported in ``cleaning_report.json``.
+    bytes_replaced : int
+        How many bytes of the file were not valid in ``encoding`` and were replaced by
+        U+FFFD (0 unless the file was repaired).
     """
 
     source: str
@@ -40,6 +48,8 @@ class SourceText:
     encoding: str
     metadata: dict[str, str] = field(default_factory=dict)
     sha256: str = ""
+    repair: str = ""
+    bytes_replaced: int = 0
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,11 @@ class IngestResult:
 
     texts: list[SourceText]
     skipped: list[SkippedSource]
+
+    @property
+    def repaired(self) -> list[SourceText]:
+        """The texts that were used only after a repair (``SourceText.repair`` says which)."""
+        return [text for text in self.texts if text.repair]
 
 
 @dataclass(frozen=True)

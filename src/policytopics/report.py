@@ -65,10 +65,26 @@ def _mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def _speeches(documents: list[dict[str, str]], units: list[dict[str, str]], theme_ids: list[str]) -> list[dict[str, Any]]:
+def _units_of(run_dir: Path, doc_ids: set[str]) -> dict[str, list[dict[str, str]]]:
+    """The units of ``doc_ids`` from ``units.csv``, read row by row, their text cut to the quote
+    (a large corpus's units.csv holds every unit's text: only the quoted ones are kept)."""
+    import csv
+
+    path = run_dir / "units.csv"
+    if not path.is_file():
+        raise FileNotFoundError(f"report: {path} is missing; the report is written after the run's tables")
     units_of: dict[str, list[dict[str, str]]] = {}
-    for unit in units:
-        units_of.setdefault(unit["doc_id"], []).append(unit)
+    with path.open(encoding="utf-8", newline="") as handle:
+        for unit in csv.DictReader(handle):
+            if unit["doc_id"] in doc_ids:
+                unit["text"] = _quote(unit["text"])
+                units_of.setdefault(unit["doc_id"], []).append(unit)
+    return units_of
+
+
+def _speeches(
+    documents: list[dict[str, str]], units_of: Mapping[str, list[dict[str, str]]], theme_ids: list[str]
+) -> list[dict[str, Any]]:
     speeches = []
     for doc in documents:
         if doc.get("duplicate_of"):
@@ -76,7 +92,7 @@ def _speeches(documents: list[dict[str, str]], units: list[dict[str, str]], them
         shares = {theme: float(doc[f"theme_{theme}"]) for theme in theme_ids}
         ranking = doc["theme_ranking"].split(" > ") if doc.get("theme_ranking") else []
         evidence = []
-        for theme in ranking:
+        for theme in ranking if doc["doc_id"] in units_of else ():
             if shares[theme] < EVIDENCE_MIN_DOC_SHARE:
                 continue
             carriers = [u for u in units_of.get(doc["doc_id"], []) if float(u[f"theme_{theme}"]) >= EVIDENCE_MIN_UNIT_SHARE]
@@ -86,7 +102,7 @@ def _speeches(documents: list[dict[str, str]], units: list[dict[str, str]], them
                 "share": shares[theme],
                 "units": [
                     {"position": int(u["position"]), "share": float(u[f"theme_{theme}"]), "n_chars": int(u["n_chars"]),
-                     "unit_theme": u["theme"], "quote": _quote(u["text"]), "unit_id": u["unit_id"]}
+                     "unit_theme": u["theme"], "quote": u["text"], "unit_id": u["unit_id"]}
                     for u in carriers[:EVIDENCE_UNITS]
                 ],
             })
@@ -99,6 +115,7 @@ def _speeches(documents: list[dict[str, str]], units: list[dict[str, str]], them
             "ranking": [(theme, shares[theme]) for theme in ranking],
             "unassigned": float(doc[f"theme_{UNASSIGNED}"]),
             "evidence": evidence,
+            "has_evidence": doc["doc_id"] in units_of,
         })
     return speeches
 
@@ -160,6 +177,7 @@ def report_context(
     figures: Sequence[str] = (),
     num_topics: int | None = None,
     name: str | None = None,
+    max_speeches: int | None = None,
 ) -> dict[str, Any]:
     """Everything ``report.html`` shows, gathered from a run folder (plain values, unescaped).
 
@@ -180,6 +198,9 @@ def report_context(
     name : str, optional
         The run name shown (default: the folder's name; the pipeline passes ``config.name``
         because it writes into a staging folder).
+    max_speeches : int, optional
+        Quote evidence for the first this many speeches only (``None``: all); the speeches
+        table lists every speech.
 
     Returns
     -------
@@ -199,7 +220,9 @@ def report_context(
     if num_topics is None:
         num_topics = int(summary["num_topics"])
     documents = _read_csv(run_dir, "documents.csv")
-    units = _read_csv(run_dir, "units.csv")
+    analysed = [doc["doc_id"] for doc in documents if not doc.get("duplicate_of")]
+    quoted = analysed if max_speeches is None else analysed[:max_speeches]
+    units_of = _units_of(run_dir, set(quoted))
     topics = _read_csv(run_dir, "topics.csv")
     for topic in topics:
         topic["coherence"] = {m: topic[m] for m in ("c_v", "c_npmi", "u_mass") if m in topic}
@@ -223,7 +246,9 @@ def report_context(
             "n_units": cleaning["n_units"],
         },
         "unit_theme_counts": [(theme, summary["unit_themes"].get(theme, 0)) for theme in [*theme_ids, UNASSIGNED]],
-        "speeches": _speeches(documents, units, theme_ids),
+        "speeches": _speeches(documents, units_of, theme_ids),
+        "evidence_note": (f"Evidence is quoted for the first {len(quoted)} of {len(analysed)} speeches "
+                          "(output.max_speeches_shown); units.csv has every unit." if len(quoted) < len(analysed) else ""),
         "topics": topics,
         "quality": _model_quality(run_dir, num_topics),
         "agreement_ari": summary.get("agreement_ari"),
@@ -286,6 +311,7 @@ def write_report(
     num_topics: int | None = None,
     embed_font: bool = True,
     name: str | None = None,
+    max_speeches: int | None = None,
 ) -> Path:
     """Write ``report.html`` into ``run_dir`` (see :func:`report_context` and :func:`render_report`).
 
@@ -295,6 +321,6 @@ def write_report(
     PosixPath('results/default/report.html')
     """
     path = Path(run_dir) / REPORT_FILE
-    context = report_context(run_dir, themes, provenance, figures, num_topics, name)
+    context = report_context(run_dir, themes, provenance, figures, num_topics, name, max_speeches)
     path.write_text(render_report(context, embed_font), encoding="utf-8")
     return path

@@ -28,7 +28,9 @@ lies between two consecutive units (and before the first / after the last) is on
 whitespace and *removed headings*: a standalone heading line (``一、充分肯定成绩，增强发展
 信心``) or a heading with no body before the next marker (``一、上半年工作基本情况`` directly
 followed by ``（一）...``). Each removed heading is, verbatim, one component of the heading
-path of the unit that follows it. Every heading component is itself an exact slice of the
+path of the unit that follows it; a heading with no unit under it (the next heading is of
+the same or a higher level, or the document ends) is a unit of its own, so only
+whitespace follows the last unit. Every heading component is itself an exact slice of the
 document text. ``Document.text`` is the speech without its title (and, in a collection,
 without its header and title-repeat lines), with outer whitespace stripped.
 
@@ -671,13 +673,24 @@ def _structure(text: str, lines: list[tuple[int, int]], markers: list[_Marker]) 
       not end with a sentence end, and the line does not open a section) is joined to the
       previous piece.
     - A section opened by an outline heading (一、 （一） 1、 （1）) whose piece holds only
-      the heading is no unit: the heading just enters the path of the pieces after it.
+      the heading is no unit: the heading just enters the path of the pieces after it. When
+      its section closes with no piece in it (the next heading is of the same or a higher
+      level, or the document ends), the heading becomes a piece of its own, so that its
+      text is not lost.
     - A section opened by an inner point at the start of a line (一是...) is a unit and
       lasts until the next paragraph that is not a continuation.
     """
     pieces: list[_Piece] = []
-    stack: list[tuple[int, tuple[int, int], bool]] = []  # (rank, heading span, outline?)
+    # open sections: (rank, heading span, outline?, len(pieces) when opened, section id)
+    stack: list[tuple[int, tuple[int, int], bool, int, int]] = []
     section = 0
+
+    def close_section() -> None:
+        _, span, _, pieces_before, opened = stack[-1]
+        if len(pieces) == pieces_before:  # nothing carries the heading: it is a piece itself
+            pieces.append(_Piece(span[0], span[1], opened, tuple(entry[1] for entry in stack)))
+        stack.pop()
+
     by_line: dict[int, list[_Marker]] = {}
     line_no = 0
     for marker in markers:
@@ -699,7 +712,7 @@ def _structure(text: str, lines: list[tuple[int, int]], markers: list[_Marker]) 
         )
         if not opens_section and not continuation and stack and not stack[-1][2]:
             while stack and not stack[-1][2]:  # a new paragraph closes inner points
-                stack.pop()
+                close_section()
             section += 1
         run_on = any(m.inline_heading and not m.line_start for m in line_markers)
         heading_ends: dict[int, int] = {}
@@ -724,17 +737,19 @@ def _structure(text: str, lines: list[tuple[int, int]], markers: list[_Marker]) 
                 bare = marker.inline_heading and not text[heading_end:piece_end].strip(
                     _HEADING_TAIL)
                 while stack and stack[-1][0] >= marker.rank:
-                    stack.pop()
-                stack.append((marker.rank, (piece_start, piece_end if bare else heading_end),
-                              marker.inline_heading))
+                    close_section()
                 section += 1
+                stack.append((marker.rank, (piece_start, piece_end if bare else heading_end),
+                              marker.inline_heading, len(pieces), section))
                 if bare:
                     continue
             elif piece_start == start and continuation:
                 previous = pieces.pop()
                 piece_start = previous.start
             pieces.append(_Piece(piece_start, piece_end, section,
-                                 tuple(span for _, span, _ in stack)))
+                                 tuple(entry[1] for entry in stack)))
+    while stack:
+        close_section()
     return pieces
 
 
@@ -838,7 +853,8 @@ def segment_document(document: Document, config: SegmentConfig) -> list[Unit]:
        whole line. Levels nest ``一、`` > ``（一）`` > ``1、`` > ``（1）`` > ``一是`` > ``①``;
        a marker closes every deeper level. ``一是``/``第一，`` enter the path only at the
        start of a line. A heading without body text is not a unit: it only enters the
-       heading path of the units below it.
+       heading path of the units below it (a heading with no unit below it, such as
+       ``一、甲`` right before ``二、乙`` or at the end, is a unit of its own).
     4. Long units (``>= max_unit_chars``) are cut at their inner markers, then at sentence
        ends (。！？；), then at clause ends (，、：), then by length, so no unit reaches
        ``max_unit_chars``.

@@ -119,6 +119,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from policytopics.config import FeaturesConfig, LdaConfig
+from policytopics.errors import ArtifactMismatchError
 from policytopics.features import (
     CacheStore,
     build_dictionary,
@@ -719,17 +720,60 @@ class LdaTopicModel(BaseEstimator):
         return folder
 
     @classmethod
-    def load(cls, folder: str | Path) -> LdaTopicModel:
+    def load(cls, folder: str | Path, *, check_manifest: bool | None = None) -> LdaTopicModel:
         """Read a model written by :meth:`save`; ``transform`` gives the same bytes as before.
+
+        A model saved with a run lives in the run folder's ``model/``, and the run's
+        ``manifest.json`` records the SHA-256 of each of its files. Before anything is
+        unpickled, every file of the folder is checked against those hashes
+        (:func:`policytopics.artifacts.verify_artifacts`): a model or dictionary file replaced
+        by one of another run, a file the manifest does not list, or a listed file that is
+        missing is an error, not a silently mixed model. Whatever the folder, the model, its
+        dictionary and its matrices must then agree in their numbers of topics and terms.
+
+        Parameters
+        ----------
+        folder : str or Path
+            The model folder (e.g. ``results/default/model``), or a run folder holding one
+            in ``model/``.
+        check_manifest : bool, optional
+            Check the files against the run's ``manifest.json`` (in the folder above).
+            ``None`` (the default) checks whenever the folder is part of a run folder (the
+            folder above holds ``manifest.json`` or ``config.resolved.yaml``); ``True``
+            requires a manifest; ``False`` skips the check (cache entries, which carry their
+            own checksums, and folders written by :meth:`save` alone).
+
+        Returns
+        -------
+        LdaTopicModel
+            The fitted model.
+
+        Raises
+        ------
+        ArtifactMismatchError
+            If the files do not belong to the run their manifest describes (naming the
+            files), the manifest is missing from a run folder, or the model, dictionary and
+            matrices disagree.
+        FileNotFoundError
+            If the folder holds no saved model.
 
         Examples
         --------
-        >>> model = LdaTopicModel.load("results/default/model/lda")  # doctest: +SKIP
+        >>> model = LdaTopicModel.load("results/default/model")  # doctest: +SKIP
         """
         folder = Path(folder)
+        if not (folder / _SETTINGS_FILE).is_file() and (folder / "model" / _SETTINGS_FILE).is_file():
+            folder = folder / "model"  # a run folder
         settings_path = folder / _SETTINGS_FILE
         if not settings_path.is_file():
             raise FileNotFoundError(f"{folder}: no {_SETTINGS_FILE}, not a saved LdaTopicModel")
+        run_dir = folder.resolve().parent
+        if check_manifest is None:
+            check_manifest = (run_dir / "manifest.json").is_file() or (run_dir / "config.resolved.yaml").is_file()
+        if check_manifest:
+            from policytopics.artifacts import verify_artifacts
+
+            verify_artifacts(run_dir, folder.resolve().name)
         settings = json.loads(settings_path.read_text(encoding="utf-8"))
         if settings.get("format_version") != _FORMAT_VERSION:
             raise ValueError(f"{settings_path}: unsupported format_version {settings.get('format_version')!r}")
@@ -742,10 +786,31 @@ class LdaTopicModel(BaseEstimator):
         model.topic_theme_ = settings["topic_theme"]
         model.seed_keywords_used_ = settings["seed_keywords_used"]
         model.seed_keywords_missing_ = settings["seed_keywords_missing"]
-        model._set_topic_term()
         model.doc_topic_ = np.load(folder / _DOC_TOPIC_FILE, allow_pickle=False)
         model.topic_term_counts_ = np.load(folder / _COUNTS_FILE, allow_pickle=False)
+        model._check_loaded(folder)
+        model._set_topic_term()
         return model
+
+    def _check_loaded(self, folder: Path) -> None:
+        """Raise ``ArtifactMismatchError`` unless the loaded parts describe one model."""
+        num_topics, num_terms = int(self.model_.num_topics), int(self.model_.num_terms)
+        problems = []
+        if num_topics != self.num_topics:
+            problems.append(f"{_MODEL_FILE} has {num_topics} topics, {_SETTINGS_FILE} {self.num_topics}")
+        if len(self.dictionary_) != num_terms:
+            problems.append(f"{_DICTIONARY_FILE} has {len(self.dictionary_)} terms, {_MODEL_FILE} {num_terms}")
+        id2word = getattr(self.model_, "id2word", None)
+        if id2word is not None and dict(id2word.token2id) != dict(self.dictionary_.token2id):
+            problems.append(f"{_DICTIONARY_FILE} holds other terms than the vocabulary saved with {_MODEL_FILE}")
+        if len(self.topic_theme_) != num_topics:
+            problems.append(f"{_SETTINGS_FILE} names {len(self.topic_theme_)} topic themes for {num_topics} topics")
+        if self.doc_topic_.ndim != 2 or self.doc_topic_.shape[1] != num_topics:
+            problems.append(f"{_DOC_TOPIC_FILE} has shape {self.doc_topic_.shape}, not (units, {num_topics})")
+        if self.topic_term_counts_.shape != (num_topics, num_terms):
+            problems.append(f"{_COUNTS_FILE} has shape {self.topic_term_counts_.shape}, not ({num_topics}, {num_terms})")
+        if problems:
+            raise ArtifactMismatchError(f"{folder}: the saved model's files do not belong together: " + "; ".join(problems))
 
 
 def frex_scores(topic_term: np.ndarray, weight: float = FREX_WEIGHT) -> np.ndarray:
@@ -932,7 +997,7 @@ def load_cached_fit(store: CacheStore, key: str) -> LdaTopicModel | None:
     if entry is None:
         return None
     try:
-        return LdaTopicModel.load(entry)
+        return LdaTopicModel.load(entry, check_manifest=False)  # checksummed by the store
     except Exception as error:  # noqa: BLE001 - checksummed, so only an incompatible format
         logger.warning("cache: fitted model %s could not be read (%s); refitting", key[:12], error)
         return None
