@@ -337,11 +337,6 @@ def _docstring_offenders() -> list[str]:
     return offenders
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="public functions of the stage modules still lack numpydoc Parameters/Returns or "
-    "Examples sections (listed by _docstring_offenders); remove this mark once they are fixed",
-)
 def test_public_functions_have_numpydoc_docstrings():
     offenders = _docstring_offenders()
     assert not offenders, "docstrings to complete:\n" + "\n".join(offenders)

@@ -65,6 +65,16 @@ UNHASHED_FILES = frozenset({"manifest.json", "timings.json"})
 def sha256_bytes(data: bytes) -> str:
     """Hex SHA-256 of ``data``.
 
+    Parameters
+    ----------
+    data : bytes
+        The bytes to hash.
+
+    Returns
+    -------
+    str
+        The 64-character lower-case hex digest.
+
     Examples
     --------
     >>> sha256_bytes(b"")[:12]
@@ -74,7 +84,31 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def sha256_file(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes, read in chunks."""
+    """Hex SHA-256 of a file's bytes, read in chunks.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to hash (read in 1 MiB chunks, so a large file is never all in memory).
+
+    Returns
+    -------
+    str
+        The 64-character lower-case hex digest, as :func:`sha256_bytes` of its bytes.
+
+    Raises
+    ------
+    OSError
+        If the file cannot be read.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "empty.txt"
+    >>> _ = path.write_bytes(b"")
+    >>> sha256_file(path) == sha256_bytes(b"")
+    True
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -98,6 +132,20 @@ def write_csv(path: str | Path, rows: Iterable[Mapping[str, Any]], columns: Sequ
     Fields with commas, quotes or line breaks are quoted (RFC 4180), so pandas reads the
     file back unchanged. Floats are written with 6 decimals, ``None`` as an empty field.
 
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file to write (replaced if it exists; its folder must exist).
+    rows : iterable of mapping
+        One mapping per row; a column missing from a row is written empty, keys that are
+        not in ``columns`` are left out. Booleans are written ``true``/``false``.
+    columns : sequence of str
+        The header, and the keys written from each row, in order.
+
+    Returns
+    -------
+    None
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -114,7 +162,36 @@ def write_csv(path: str | Path, rows: Iterable[Mapping[str, Any]], columns: Sequ
 
 
 def write_json(path: str | Path, data: Any) -> None:
-    """Write ``data`` as indented UTF-8 JSON with sorted keys and a final newline."""
+    """Write ``data`` as indented UTF-8 JSON with sorted keys and a final newline.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write (replaced if it exists; its folder must exist).
+    data : JSON-able
+        The value to write; non-ASCII text is written as is, not escaped.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    TypeError
+        If ``data`` holds a value that is not JSON-able.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "summary.json"
+    >>> write_json(path, {"seed": 7, "name": "开发区"})
+    >>> print(path.read_text(encoding="utf-8"))
+    {
+      "name": "开发区",
+      "seed": 7
+    }
+    <BLANKLINE>
+    """
     text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
     Path(path).write_text(text + "\n", encoding="utf-8")
 
@@ -124,6 +201,25 @@ def write_text(path: str | Path, text: str | Iterable[str]) -> None:
 
     ``text`` is a string or an iterable of strings written one after another (so a large
     file is never one string in memory).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write (replaced if it exists); missing parent folders are created.
+    text : str or iterable of str
+        The content; nothing is added (no final newline, no separators between pieces).
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "cleaned" / "d1.txt"
+    >>> write_text(path, ["开发区", "\\n"])
+    >>> path.read_text(encoding="utf-8")
+    '开发区\\n'
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -135,7 +231,25 @@ def write_text(path: str | Path, text: str | Iterable[str]) -> None:
 
 
 def package_versions(names: Iterable[str] = RECORDED_PACKAGES) -> dict[str, str]:
-    """Installed versions of ``names`` plus the Python version ("not installed" if absent)."""
+    """Installed versions of ``names`` plus the Python version ("not installed" if absent).
+
+    Parameters
+    ----------
+    names : iterable of str
+        Distribution names; by default :data:`RECORDED_PACKAGES`, the packages every
+        manifest records.
+
+    Returns
+    -------
+    dict of str to str
+        ``python`` first, then each name in the order given, to its version string.
+
+    Examples
+    --------
+    >>> versions = package_versions(["numpy", "no-such-package"])
+    >>> list(versions), versions["no-such-package"]
+    (['python', 'numpy', 'no-such-package'], 'not installed')
+    """
     versions = {"python": platform.python_version()}
     for name in names:
         try:
@@ -149,6 +263,29 @@ def hash_tree(folder: str | Path, exclude: frozenset[str] = UNHASHED_FILES) -> d
     """SHA-256 of every file under ``folder``, keyed by POSIX relative path, sorted.
 
     Files named in ``exclude`` (at the top level) are left out.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The folder to hash, e.g. a run folder.
+    exclude : frozenset of str
+        Relative paths to leave out; by default :data:`UNHASHED_FILES` (``manifest.json``
+        and ``timings.json``).
+
+    Returns
+    -------
+    dict of str to str
+        Relative path (``/`` separators) to the hex SHA-256 of the file, in sorted path
+        order. Folders themselves are not listed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> write_text(folder / "tables" / "a.txt", "开发区\\n")
+    >>> write_json(folder / "timings.json", {"total": 1.5})
+    >>> {path: digest[:12] for path, digest in hash_tree(folder).items()}
+    {'tables/a.txt': '2918559b024d'}
     """
     folder = Path(folder)
     hashes = {}
@@ -498,6 +635,23 @@ def build_manifest(
         Resource file (dictionary, stopwords, patterns, codebook) to the SHA-256 of its bytes.
     seed : int, optional
         The run's random seed.
+
+    Returns
+    -------
+    dict
+        ``manifest_version``, ``config_sha256``, ``seed``, ``stages``, ``inputs`` and
+        ``resources`` (sorted by path), ``packages`` (:func:`package_versions`) and
+        ``artifacts`` (:func:`hash_tree` of ``folder``): what ``manifest.json`` holds.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> write_text(folder / "units.csv", "unit_id\\n")
+    >>> manifest = build_manifest(folder, config_sha256="c" * 64, inputs={"b.txt": "2" * 64, "a.txt": "1" * 64},
+    ...                           stages=["ingest", "clean", "segment"], seed=7)
+    >>> list(manifest["inputs"]), list(manifest["artifacts"]), manifest["resources"]
+    (['a.txt', 'b.txt'], ['units.csv'], {})
     """
     return {
         "manifest_version": 1,

@@ -1195,6 +1195,26 @@ def clean_source(
 ) -> CleanedText:
     """Clean one source text; see :func:`clean_text`.
 
+    Parameters
+    ----------
+    source : SourceText
+        The decoded text of one corpus entry.
+    config : CleanConfig
+        Which cleaning steps run, the OpenCC profile and the boilerplate files.
+    rules : BoilerplateRules, optional
+        Pre-loaded boilerplate rules (see :func:`load_boilerplate_rules`); loaded from
+        ``config`` when omitted.
+
+    Returns
+    -------
+    CleanedText
+        The cleaned text, the characters each step removed, and ``source`` itself.
+
+    Raises
+    ------
+    ValueError
+        If the config cannot be used (an unknown OpenCC profile, a bad boilerplate file).
+
     Examples
     --------
     >>> source = SourceText(source="a.txt", text="開(kāi)發(fā)區(qū)", encoding="utf-8")

@@ -596,9 +596,37 @@ def sweep_rows(
 ) -> list[dict[str, Any]]:
     """The rows of :func:`sweep` from the evaluation of every (K, seed) fit.
 
+    Parameters
+    ----------
+    evaluations : dict of (int, int) to FitEvaluation
+        The evaluation of each ``(num_topics, seed)`` fit; every pair of ``num_topics`` and
+        ``seeds`` must be present.
+    num_topics : sequence of int
+        The values of K, in row order.
+    seeds : sequence of int
+        The seeds, in row order; the first is the reference the others are matched to.
+
+    Returns
+    -------
+    list of dict
+        One row per fit, K-major then in seed order, as :func:`sweep` returns them:
+        ``num_topics``, ``seed``, the mean over topics of each coherence measure,
+        ``diversity``, ``perplexity`` and ``jaccard`` (``None`` for the reference seed).
+
+    Raises
+    ------
+    KeyError
+        If a ``(num_topics, seed)`` pair has no evaluation.
+
     Examples
     --------
-    >>> rows = sweep_rows({(k, s): pool.result(k, s) for k in (8, 10) for s in (1, 2)}, [8, 10], [1, 2])  # doctest: +SKIP
+    >>> measures = {"c_v": [0.5, 0.7], "c_npmi": [0.1, 0.3], "u_mass": [-1.0, -2.0]}
+    >>> evaluations = {
+    ...     (2, 1): FitEvaluation(2, 1, "k1", measures, 120.0, [["土地", "规划"], ["企业", "产业"]], True),
+    ...     (2, 2): FitEvaluation(2, 2, "k2", measures, 118.0, [["企业", "产业"], ["土地", "园区"]], True)}
+    >>> rows = sweep_rows(evaluations, [2], [1, 2])
+    >>> rows[0]["c_v"], rows[0]["jaccard"], round(rows[1]["jaccard"], 3)
+    (0.6, None, 0.667)
     """
     rows = []
     for k in num_topics:

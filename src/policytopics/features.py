@@ -99,6 +99,23 @@ def _sorted_dictionary(dictionary: Dictionary) -> Dictionary:
 def copy_dictionary(dictionary: Dictionary) -> Dictionary:
     """A fresh copy of a dictionary whose ids run ``0..V-1`` (e.g. from :func:`build_dictionary`).
 
+    Parameters
+    ----------
+    dictionary : gensim.corpora.Dictionary
+        The dictionary to copy; it is not modified.
+
+    Returns
+    -------
+    gensim.corpora.Dictionary
+        A new dictionary with the same term ids, document and corpus frequencies, and
+        document, position and non-zero counts.
+
+    Raises
+    ------
+    ValueError
+        If the ids of ``dictionary`` do not run ``0..V-1`` (e.g. after ``filter_tokens``
+        without ``compactify``).
+
     Examples
     --------
     >>> d = build_dictionary([["招商", "项目"], ["项目", "土地"]], FeaturesConfig(no_below=1, no_above=1.0))
@@ -207,6 +224,23 @@ def packed_bows(dictionary: Dictionary, token_lists: Iterable[Sequence[str]]) ->
     """:func:`to_bow` into compact arrays (:class:`~policytopics.packed.PackedBows`), one unit
     at a time: a streamed gensim corpus, not a list of lists.
 
+    Parameters
+    ----------
+    dictionary : gensim.corpora.Dictionary
+        The vocabulary, e.g. from :func:`build_dictionary`; it is not modified.
+    token_lists : iterable of sequence of str
+        The tokens of each unit (terms not in ``dictionary`` are ignored).
+
+    Returns
+    -------
+    PackedBows
+        One bag of words per unit: ``(term_id, count)`` pairs sorted by ``term_id``.
+
+    Raises
+    ------
+    ValueError
+        If a unit is given as a string instead of a list of tokens.
+
     Examples
     --------
     >>> d = build_dictionary([["招商", "项目"], ["项目", "土地"], ["招商", "土地"]], FeaturesConfig(no_above=1.0))
@@ -225,6 +259,21 @@ def fingerprint(*parts: Any) -> str:
 
     Dict keys are sorted, so pass ordered data (e.g. theme keywords, whose order is the topic
     order) as lists of pairs.
+
+    Parameters
+    ----------
+    *parts : JSON-able
+        The values to hash, in order. NaN and infinities are allowed.
+
+    Returns
+    -------
+    str
+        The 64-character hex SHA-256 of the compact JSON text of ``parts``.
+
+    Raises
+    ------
+    TypeError
+        If a part is not JSON-able (e.g. a set or a numpy array).
 
     Examples
     --------
@@ -385,6 +434,23 @@ def features_key(token_lists: Iterable[Sequence[str]], config: FeaturesConfig) -
 
     A hash of every token list (in order), the ``features`` settings, the gensim version and
     this module's code.
+
+    Parameters
+    ----------
+    token_lists : iterable of sequence of str
+        The tokens of each unit, in unit order.
+    config : FeaturesConfig
+        The ``features`` settings.
+
+    Returns
+    -------
+    str
+        A 64-character hex SHA-256 (see :func:`fingerprint`).
+
+    Raises
+    ------
+    ValueError
+        If a unit is given as a string instead of a list of tokens.
 
     Examples
     --------

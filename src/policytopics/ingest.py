@@ -288,6 +288,17 @@ def _normalise_newlines(text: str) -> str:
 def binary_kind(data: bytes) -> str | None:
     """The binary format the bytes start with (``"a PDF document"``, ...), or ``None``.
 
+    Parameters
+    ----------
+    data : bytes
+        The raw bytes of a file (only its first bytes matter).
+
+    Returns
+    -------
+    str or None
+        A description of the format whose signature (:data:`BINARY_SIGNATURES`) the bytes
+        start with, or ``None`` when they start with none of them.
+
     Examples
     --------
     >>> binary_kind(b"%PDF-1.4\\n...")

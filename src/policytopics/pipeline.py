@@ -113,6 +113,31 @@ def prepare_corpus(config: Config, timings: dict[str, float]) -> tuple[
 ]:
     """Run ingestion, cleaning and segmentation; return cleaned texts, documents, units, skips.
 
+    Parameters
+    ----------
+    config : Config
+        The run's config (``corpus``, ``clean`` and ``segment`` are used).
+    timings : dict of str to float
+        Filled in place with the seconds spent on ``ingest``, ``clean`` and ``segment``.
+
+    Returns
+    -------
+    cleaned : list of CleanedText
+        Every usable source text after cleaning.
+    documents : list of Document
+        Every document found, near-duplicates included (flagged by ``duplicate_of``).
+    units : list of Unit
+        The units of the documents that are not near-duplicates, sorted by ``unit_id``.
+    skipped : list of SkippedSource
+        The corpus entries that were not used, with the reason.
+
+    Raises
+    ------
+    CorpusError
+        If the corpus cannot be used at all.
+    ValueError
+        If a boilerplate file or the OpenCC profile of ``config.clean`` is unusable.
+
     Examples
     --------
     >>> from policytopics.config import Config
@@ -159,7 +184,35 @@ def document_rows(
     documents: list[Document], units: list[Unit], themes: Any = None
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Rows and columns of documents.csv: fixed columns with metadata after ``title``, then
-    (after modelling) the theme share columns, dominant theme and theme ranking."""
+    (after modelling) the theme share columns, dominant theme and theme ranking.
+
+    Parameters
+    ----------
+    documents : list of Document
+        Every document, near-duplicates included.
+    units : list of Unit
+        The units (counted per document for ``n_units``).
+    themes : ModelResults, optional
+        The model stage's results; without them the theme columns are left out.
+
+    Returns
+    -------
+    rows : list of dict
+        One row per document, sorted by ``doc_id``. A metadata key that clashes with a
+        fixed column is renamed ``meta_<key>``; near-duplicates get empty theme cells.
+    columns : list of str
+        The columns of documents.csv, in order.
+
+    Examples
+    --------
+    >>> from policytopics.records import Document, Unit
+    >>> documents = [Document("d1", "d1.txt", "工作报告", "推进招商引资。", {"year": "2021"})]
+    >>> rows, columns = document_rows(documents, [Unit("d1-u0000", "d1", 0, "", "推进招商引资。")])
+    >>> columns
+    ['doc_id', 'source', 'title', 'year', 'n_chars', 'n_units', 'duplicate_of', 'duplicate_reason']
+    >>> rows[0]["year"], rows[0]["n_units"]
+    ('2021', 1)
+    """
     units_per_doc: dict[str, int] = {}
     for unit in units:
         units_per_doc[unit.doc_id] = units_per_doc.get(unit.doc_id, 0) + 1
@@ -191,7 +244,31 @@ def document_rows(
 
 def unit_rows(units: list[Unit], themes: Any = None) -> tuple[Iterator[dict[str, Any]], list[str]]:
     """Rows and columns of units.csv, in ``unit_id`` order (units arrive sorted), with the
-    theme share columns and dominant theme after modelling; rows are made as they are read."""
+    theme share columns and dominant theme after modelling; rows are made as they are read.
+
+    Parameters
+    ----------
+    units : list of Unit
+        The units, sorted by ``unit_id`` (the order of the model's unit shares).
+    themes : ModelResults, optional
+        The model stage's results; without them the theme columns are left out.
+
+    Returns
+    -------
+    rows : iterator of dict
+        One row per unit, made as it is read (so the table is never all in memory).
+    columns : list of str
+        The columns of units.csv, in order.
+
+    Examples
+    --------
+    >>> from policytopics.records import Unit
+    >>> rows, columns = unit_rows([Unit("d1-u0000", "d1", 0, "", "推进招商引资。")])
+    >>> columns
+    ['unit_id', 'doc_id', 'position', 'heading', 'text', 'n_chars']
+    >>> next(rows)["n_chars"]
+    7
+    """
     columns = list(UNIT_COLUMNS)
     values: Iterator[dict[str, Any]] | None = None
     if themes is not None:
@@ -225,7 +302,41 @@ def cleaning_report(
     skipped: list[SkippedSource],
 ) -> dict[str, Any]:
     """What each cleaning step removed per file, what was skipped or repaired (with the reason,
-    and the bytes replaced by U+FFFD), and what was found."""
+    and the bytes replaced by U+FFFD), and what was found.
+
+    Parameters
+    ----------
+    config : Config
+        The run's config (``clean`` says which steps ran).
+    cleaned : list of CleanedText
+        Every source text after cleaning.
+    documents : list of Document
+        Every document found, near-duplicates included.
+    units : list of Unit
+        The analysis units.
+    skipped : list of SkippedSource
+        The corpus entries that were not used.
+
+    Returns
+    -------
+    dict
+        The content of cleaning_report.json: ``steps``, ``files`` (per source: encoding,
+        characters in and out, what each step removed, its documents), ``totals``,
+        ``skipped``, ``repaired``, ``n_documents``, ``duplicates`` and ``n_units``.
+
+    Examples
+    --------
+    >>> from policytopics.records import CleanedText, Document, SkippedSource, SourceText, Unit
+    >>> source = SourceText("d1.txt", "首页\\n推进招商引资。", "utf-8")
+    >>> cleaned = [CleanedText(source, "推进招商引资。", {"boilerplate.breadcrumb": 3})]
+    >>> documents = [Document("d1", "d1.txt", "", "推进招商引资。")]
+    >>> units = [Unit("d1-u0000", "d1", 0, "", "推进招商引资。")]
+    >>> report = cleaning_report(Config(), cleaned, documents, units, [SkippedSource("scan.pdf", "a PDF document")])
+    >>> report["files"]["d1.txt"]
+    {'encoding': 'utf-8', 'chars_in': 10, 'chars_out': 7, 'removed': {'boilerplate.breadcrumb': 3}, 'documents': ['d1']}
+    >>> report["skipped"], report["n_units"]
+    ([{'source': 'scan.pdf', 'reason': 'a PDF document'}], 1)
+    """
     steps = [name for name in ("strip_pinyin", "to_simplified", "remove_boilerplate", "drop_mojibake", "normalise")
              if getattr(config.clean, name)]
     files = {}
@@ -283,6 +394,28 @@ def _write_corpus_outputs(
 
 def tokenize_units(config: Config, units: list[Unit], timings: dict[str, float]) -> tuple[Any, Any]:
     """Tokenise ``units`` under ``config.tokenize`` (cached, parallel); return (tokenizer, corpus).
+
+    Parameters
+    ----------
+    config : Config
+        The run's config (``tokenize`` and ``cache`` are used).
+    units : list of Unit
+        The units to tokenise.
+    timings : dict of str to float
+        Filled in place with the seconds spent on ``tokenize``.
+
+    Returns
+    -------
+    tokenizer : Tokenizer
+        The run's tokenizer.
+    corpus : TokenizedCorpus
+        The tokens of each unit, in the order of ``units``, and how many came from the
+        cache.
+
+    Raises
+    ------
+    ResourceError
+        If a dictionary or stopword file cannot be read.
 
     Examples
     --------
@@ -350,7 +483,31 @@ def _write_token_outputs(folder: Path, units: list[Unit], tokenizer: Any, corpus
 
 
 def resource_hashes(config: Config) -> dict[str, str]:
-    """SHA-256 of every resource file that shaped a run: the package's own and the user's."""
+    """SHA-256 of every resource file that shaped a run: the package's own and the user's.
+
+    Parameters
+    ----------
+    config : Config
+        The run's config: its boilerplate, dictionary and stopword files and its codebook.
+
+    Returns
+    -------
+    dict of str to str
+        Path to hex SHA-256: ``policytopics/resources/<file>`` for the package's files, the
+        path as the config gives it for the user's. The codebook is left out when the file
+        does not exist.
+
+    Raises
+    ------
+    OSError
+        If a boilerplate, dictionary or stopword file named in the config cannot be read.
+
+    Examples
+    --------
+    >>> hashes = resource_hashes(Config())
+    >>> len(hashes["policytopics/resources/boilerplate.yaml"])
+    64
+    """
     resources = Path(__file__).parent / "resources"
     hashes = {
         f"policytopics/resources/{path.name}": artifacts.sha256_file(path)
@@ -444,6 +601,28 @@ def validate_run(config: Config, labels_path: str | Path, *, force: bool = False
 
     The run writes its run folder as :func:`run` does; ``force`` replaces one made from
     another config (see :func:`run`).
+
+    Parameters
+    ----------
+    config : Config
+        The config to run (with the model stage).
+    labels_path : str or Path
+        CSV of hand labels with ``unit_id`` (or ``snippet``) and ``theme`` columns.
+    force : bool
+        Replace the run folder even if another config made it.
+
+    Returns
+    -------
+    str
+        The three validation reports (run themes, topic model alone, keyword count),
+        formatted and separated by blank lines.
+
+    Raises
+    ------
+    RunFolderConflictError
+        If the run folder was made from another config (and not ``force``).
+    LabelsError
+        If the labels file is missing or malformed.
 
     Examples
     --------
@@ -601,6 +780,26 @@ def clean_corpus(
     The run folder gets ``documents.csv``, ``units.csv``, ``cleaned/<doc_id>.txt`` and
     ``cleaning_report.json``, so a researcher can inspect what cleaning did before
     modelling. It is written, and guarded with ``force``, as by :func:`run`.
+
+    Parameters
+    ----------
+    config : Config or path
+        A validated config, or the path of a YAML config file.
+    overrides : list of str, optional
+        ``dotted.key=value`` settings applied on top of the config.
+    force : bool
+        Replace the run folder even if another config made it.
+
+    Returns
+    -------
+    RunResult
+        The cleaned texts, documents, units and skipped entries, and the run folder path;
+        ``tokens`` and ``models`` are ``None``.
+
+    Raises
+    ------
+    RunFolderConflictError
+        If the run folder exists and was made from another config (and not ``force``).
 
     Examples
     --------

@@ -293,6 +293,24 @@ def render_report(context: Mapping[str, Any], embed_font: bool = True) -> str:
     (:func:`policytopics.fonts.font_face_css`), so
     it renders the same on a machine without a Chinese font.
 
+    Parameters
+    ----------
+    context : mapping
+        The template's context, from :func:`report_context`.
+    embed_font : bool
+        Embed a subset of the CJK font holding the glyphs the page uses (``False``: the
+        page relies on the reader's fonts, and is smaller).
+
+    Returns
+    -------
+    str
+        The HTML page.
+
+    Raises
+    ------
+    FontError
+        If ``embed_font`` and the CJK font file cannot be found.
+
     Examples
     --------
     >>> html = render_report(report_context("results/default", codebook.themes, provenance))  # doctest: +SKIP
@@ -314,6 +332,31 @@ def write_report(
     max_speeches: int | None = None,
 ) -> Path:
     """Write ``report.html`` into ``run_dir`` (see :func:`report_context` and :func:`render_report`).
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        A run folder whose tables are written.
+    themes : sequence of Theme
+        The codebook's themes in use, in codebook order.
+    provenance : mapping
+        ``config_sha256``, ``seed``, ``inputs``, ``resources`` and ``packages``, as in
+        ``manifest.json``.
+    figures : sequence of str
+        Figure files relative to ``run_dir`` to inline.
+    num_topics : int, optional
+        The run's K (default: ``summary.json``'s).
+    embed_font : bool
+        Embed the CJK glyphs the page uses (see :func:`render_report`).
+    name : str, optional
+        The run name shown (default: the folder's name).
+    max_speeches : int, optional
+        Quote evidence for the first this many speeches only (``None``: all).
+
+    Returns
+    -------
+    Path
+        The report file, ``run_dir/report.html`` (replaced if it exists).
 
     Examples
     --------

@@ -408,6 +408,19 @@ def shingle_similarity(a: str, b: str) -> tuple[float, float]:
     Whitespace is removed first. Containment is the share of the smaller set found in
     the larger one.
 
+    Parameters
+    ----------
+    a, b : str
+        The two texts. A text shorter than five characters (but not empty) is one shingle.
+
+    Returns
+    -------
+    jaccard : float
+        Size of the intersection of the two shingle sets over the size of their union.
+    containment : float
+        Size of the intersection over the size of the smaller set. Both are 0.0 when
+        either text is empty (or only whitespace).
+
     Examples
     --------
     >>> shingle_similarity("开发区工作总结报告", "开发区工作总结报告")

@@ -81,8 +81,26 @@ class Codebook:
 def load_codebook(path: str | Path, ids: Sequence[str] | None = None) -> Codebook:
     """Load and check a codebook; keep only ``ids`` (in codebook order) when given.
 
-    Raises ``CodebookError`` for a missing or malformed file, a duplicate theme id or
-    keyword, a theme without keywords, or an id in ``ids`` that the codebook lacks.
+    Parameters
+    ----------
+    path : str or Path
+        The YAML codebook: ``version`` and a list of ``themes``, each with ``id``,
+        ``label_zh``, ``label_en``, ``description`` and ``keywords``.
+    ids : sequence of str, optional
+        The theme ids to keep (``themes.ids``); all themes when omitted.
+
+    Returns
+    -------
+    Codebook
+        The themes kept, in codebook order (keywords stripped of whitespace), the path, and
+        the SHA-256 of the file's bytes.
+
+    Raises
+    ------
+    CodebookError
+        For a missing or malformed file, a duplicate or reserved (``unassigned``) theme id,
+        a keyword in two themes, a theme without keywords, or an id in ``ids`` that the
+        codebook lacks.
 
     Examples
     --------
@@ -179,6 +197,25 @@ def check_keywords(codebook: Codebook, tokenize: Any, vocabulary: set[str]) -> K
         ``str -> list[str]``, the run's tokenizer (``Tokenizer.tokenize``).
     vocabulary : set of str
         Every token of the corpus.
+
+    Returns
+    -------
+    KeywordCheck
+        The usable keywords per theme, the split keywords with their tokens, and the absent
+        ones.
+
+    Raises
+    ------
+    CodebookError
+        If a theme has no usable keyword.
+
+    Examples
+    --------
+    >>> codebook = Codebook((Theme("investment", "招商引资", "Investment", "", ("招商", "项目", "招大引强")),),
+    ...                     "demo.yaml", "")
+    >>> tokenize = lambda text: ["招大", "引强"] if text == "招大引强" else [text]
+    >>> check_keywords(codebook, tokenize, {"招商", "土地"})
+    KeywordCheck(usable={'investment': ['招商']}, split={'招大引强': ['招大', '引强']}, absent=['项目'])
     """
     usable: dict[str, list[str]] = {}
     split: dict[str, list[str]] = {}
@@ -204,6 +241,22 @@ def check_keywords(codebook: Codebook, tokenize: Any, vocabulary: set[str]) -> K
 def topic_theme_shares(doc_topic: np.ndarray, topic_themes: Sequence[str | None], theme_ids: Sequence[str]) -> np.ndarray:
     """Theme shares from topic shares: rows × (themes + unassigned), each row summing to 1.
 
+    Parameters
+    ----------
+    doc_topic : numpy.ndarray
+        Rows × topics, each row summing to 1 (units' or documents' topic shares).
+    topic_themes : sequence of str or None
+        The theme of each topic; ``None`` (or an id not in ``theme_ids``) counts as
+        ``unassigned``.
+    theme_ids : sequence of str
+        The themes in column order.
+
+    Returns
+    -------
+    numpy.ndarray
+        Rows × (``len(theme_ids)`` + 1): each theme's share is the sum of the shares of its
+        topics; the last column is ``unassigned``.
+
     Examples
     --------
     >>> topic_theme_shares(np.array([[0.5, 0.3, 0.2]]), ["a", "b", None], ["a", "b"]).tolist()
@@ -220,6 +273,19 @@ def keyword_theme_shares(token_lists: Sequence[Sequence[str]], keywords: Mapping
     """The plain keyword count: per unit, each theme's share of its keyword hits.
 
     A unit without any hit is all ``unassigned``. This is the baseline the models must beat.
+
+    Parameters
+    ----------
+    token_lists : sequence of sequence of str
+        The tokens of each unit.
+    keywords : mapping of str to sequence of str
+        Theme id to its keywords, in theme (column) order.
+
+    Returns
+    -------
+    numpy.ndarray
+        Units × (themes + unassigned): each theme's share of the unit's keyword hits (every
+        occurrence counts), each row summing to 1.
 
     Examples
     --------
@@ -250,6 +316,25 @@ def combine_theme_shares(model_shares: np.ndarray, keyword_shares: np.ndarray, k
     row without any hit (``keyword_shares`` all ``unassigned``) keeps ``model_shares``, since
     the absence of a keyword is no evidence for "unassigned". Rows still sum to 1.
 
+    Parameters
+    ----------
+    model_shares : numpy.ndarray
+        The topic model's theme shares (:func:`topic_theme_shares`).
+    keyword_shares : numpy.ndarray
+        The keyword shares of the same rows (:func:`keyword_theme_shares`).
+    keyword_weight : float
+        The weight of the keyword evidence, in [0, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        The combined shares, of the same shape.
+
+    Raises
+    ------
+    ValueError
+        If ``keyword_weight`` is outside [0, 1].
+
     Examples
     --------
     >>> model = np.array([[0.2, 0.6, 0.2], [0.5, 0.1, 0.4]])
@@ -268,6 +353,20 @@ def dominant_themes(shares: np.ndarray, theme_ids: Sequence[str], min_share: flo
     """Each row's dominant theme: the largest share, if it is a theme's and at least
     ``min_share``; otherwise ``unassigned``. Ties go to the theme listed first.
 
+    Parameters
+    ----------
+    shares : numpy.ndarray
+        Rows × (themes + unassigned), e.g. from :func:`combine_theme_shares`.
+    theme_ids : sequence of str
+        The themes in column order.
+    min_share : float
+        The smallest share a dominant theme may have.
+
+    Returns
+    -------
+    list of str
+        One theme id (or ``"unassigned"``) per row.
+
     Examples
     --------
     >>> dominant_themes(np.array([[0.6, 0.3, 0.1], [0.2, 0.2, 0.6]]), ["a", "b"], 0.3)
@@ -283,7 +382,35 @@ def dominant_themes(shares: np.ndarray, theme_ids: Sequence[str], min_share: flo
 def document_theme_shares(
     unit_shares: np.ndarray, unit_doc_ids: Sequence[str], unit_lengths: Sequence[int], doc_ids: Sequence[str]
 ) -> np.ndarray:
-    """Length-weighted average of unit shares per document (a document without units: NaN)."""
+    """Length-weighted average of unit shares per document (a document without units: NaN).
+
+    Parameters
+    ----------
+    unit_shares : numpy.ndarray
+        Units × (themes + unassigned).
+    unit_doc_ids : sequence of str
+        The document of each unit; each must be in ``doc_ids``.
+    unit_lengths : sequence of int
+        The weight of each unit: its length in characters.
+    doc_ids : sequence of str
+        The documents, in row order of the result.
+
+    Returns
+    -------
+    numpy.ndarray
+        Documents × (themes + unassigned); a row of NaN for a document without units.
+
+    Raises
+    ------
+    KeyError
+        If a unit's document is not in ``doc_ids``.
+
+    Examples
+    --------
+    >>> shares = np.array([[0.8, 0.2], [0.2, 0.8], [0.5, 0.5]])
+    >>> document_theme_shares(shares, ["d1", "d1", "d2"], [30, 10, 5], ["d1", "d2", "d3"]).round(2).tolist()
+    [[0.65, 0.35], [0.5, 0.5], [nan, nan]]
+    """
     index = {doc_id: i for i, doc_id in enumerate(doc_ids)}
     totals = np.zeros((len(doc_ids), unit_shares.shape[1]))
     weights = np.zeros(len(doc_ids))
@@ -295,6 +422,24 @@ def document_theme_shares(
 
 
 def theme_ranking(shares: np.ndarray, theme_ids: Sequence[str]) -> list[str]:
-    """Theme ids of one row ordered by share, largest first (``unassigned`` excluded)."""
+    """Theme ids of one row ordered by share, largest first (``unassigned`` excluded).
+
+    Parameters
+    ----------
+    shares : numpy.ndarray
+        One row of shares: the themes in ``theme_ids`` order, then ``unassigned`` (ignored).
+    theme_ids : sequence of str
+        The themes in column order.
+
+    Returns
+    -------
+    list of str
+        Every theme id, by share descending; ties keep column order.
+
+    Examples
+    --------
+    >>> theme_ranking(np.array([0.2, 0.5, 0.2, 0.1]), ["a", "b", "c"])
+    ['b', 'a', 'c']
+    """
     order = sorted(range(len(theme_ids)), key=lambda i: (-shares[i], i))
     return [theme_ids[i] for i in order]

@@ -110,6 +110,23 @@ def read_dictionary(path: str | Path) -> list[DictionaryEntry]:
 
     Each other line is ``word [freq] [pos]``.
 
+    Parameters
+    ----------
+    path : str or Path
+        The dictionary file (UTF-8, a byte-order mark allowed).
+
+    Returns
+    -------
+    list of DictionaryEntry
+        One entry per word line, in file order; ``freq`` and ``tag`` are ``None`` where the
+        line leaves them out.
+
+    Raises
+    ------
+    ResourceError
+        If the file cannot be read or a line is not ``word [freq] [pos]`` (the message
+        gives the line number).
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -129,7 +146,31 @@ def read_dictionary(path: str | Path) -> list[DictionaryEntry]:
 
 
 def read_stopwords(path: str | Path) -> set[str]:
-    """Read a stopword file: one word a line, ``#`` comments and blank lines ignored."""
+    """Read a stopword file: one word a line, ``#`` comments and blank lines ignored.
+
+    Parameters
+    ----------
+    path : str or Path
+        The stopword file (UTF-8, a byte-order mark allowed).
+
+    Returns
+    -------
+    set of str
+        The words, each stripped of surrounding whitespace.
+
+    Raises
+    ------
+    ResourceError
+        If the file cannot be read.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "stop.txt"
+    >>> _ = path.write_text("# speech fillers\\n同志们\\n\\n我们\\n", encoding="utf-8")
+    >>> sorted(read_stopwords(path))
+    ['同志们', '我们']
+    """
     return {line for _, line in _content_lines(path)}
 
 
@@ -333,6 +374,18 @@ class Tokenizer:
 def format_decisions(decisions: Sequence[TokenDecision]) -> str:
     """A table of token decisions and a last line with the kept tokens, for the terminal.
 
+    Parameters
+    ----------
+    decisions : sequence of TokenDecision
+        What happened to each segmented word, in text order (e.g. from
+        ``Tokenizer.explain``). Whitespace-only words get no row.
+
+    Returns
+    -------
+    str
+        Columns ``word``, ``pos`` and ``decision`` aligned by display width (a CJK
+        character counts two), a blank line, then ``tokens:`` and the kept words.
+
     Examples
     --------
     >>> print(format_decisions([TokenDecision("党工委", "nt", True, "dictionary"),
@@ -434,6 +487,15 @@ def forget_memos() -> None:
     The fast path remembers what it worked out (log-probabilities of words, the HMM's
     answer for each unknown span); a benchmark of a cold run calls this first, and
     builds a new ``Tokenizer`` (whose own memo of filter decisions then starts empty).
+
+    Returns
+    -------
+    None
+        The memos are rebuilt on next use; results do not change, only the time taken.
+
+    Examples
+    --------
+    >>> forget_memos()
     """
     _build_segmenter.cache_clear()
     _build_rjieba.cache_clear()
@@ -863,7 +925,26 @@ def _tokenize_chunk(texts: list[str]) -> list[list[tuple[str, str]]]:
 
 
 def resolve_workers(workers: int) -> int:
-    """The number of processes ``workers`` asks for (0 = one per CPU core)."""
+    """The number of processes ``workers`` asks for (0 = one per CPU core).
+
+    Parameters
+    ----------
+    workers : int
+        A ``workers`` setting of the config: a positive count, or 0 (or less) for one
+        process per CPU core.
+
+    Returns
+    -------
+    int
+        ``workers`` itself when positive, else ``os.cpu_count()`` (at least 1).
+
+    Examples
+    --------
+    >>> resolve_workers(3)
+    3
+    >>> resolve_workers(0) >= 1
+    True
+    """
     return workers if workers > 0 else max(1, os.cpu_count() or 1)
 
 
@@ -1064,6 +1145,30 @@ def vocabulary_rows(corpus: TokenizedCorpus, dictionary_terms: frozenset[str]) -
 
     Sorted by corpus frequency (descending), then by term, so that the file reads from the
     most frequent term down and is byte-stable.
+
+    Parameters
+    ----------
+    corpus : TokenizedCorpus
+        The kept tokens of every unit and their POS tags.
+    dictionary_terms : frozenset of str
+        The user-dictionary words (``Tokenizer.dictionary_terms``).
+
+    Returns
+    -------
+    list of dict
+        One row per distinct token: ``term``, ``document_frequency`` (units it occurs in),
+        ``corpus_frequency`` (occurrences), ``in_dictionary`` and ``pos`` (its most frequent
+        tag, ties to the alphabetically first).
+
+    Examples
+    --------
+    >>> from policytopics.packed import PackedTokens
+    >>> corpus = TokenizedCorpus(PackedTokens.from_lists([["招商", "项目", "项目"], ["项目"]]),
+    ...                          PackedTokens.from_lists([["v", "n", "n"], ["n"]]))
+    >>> for row in vocabulary_rows(corpus, frozenset({"招商"})):
+    ...     print(row)
+    {'term': '项目', 'document_frequency': 2, 'corpus_frequency': 3, 'in_dictionary': False, 'pos': 'n'}
+    {'term': '招商', 'document_frequency': 1, 'corpus_frequency': 1, 'in_dictionary': True, 'pos': 'v'}
     """
     corpus_frequency: Counter[str] = Counter()
     document_frequency: Counter[str] = Counter()

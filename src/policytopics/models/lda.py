@@ -905,6 +905,21 @@ def make_model(num_topics: int, seed: int, /, **params: Any) -> LdaTopicModel:
     The factory :func:`policytopics.evaluate.sweep` expects: bind the other settings with
     ``functools.partial`` (picklable, so it can run in worker processes).
 
+    Parameters
+    ----------
+    num_topics : int
+        The number of topics K.
+    seed : int
+        The random seed (``random_state``).
+    **params
+        Any other keyword argument of :class:`LdaTopicModel` (``seed_keywords``, ``alpha``,
+        ``eta``, ``passes``, ...).
+
+    Returns
+    -------
+    LdaTopicModel
+        The unfitted model.
+
     Examples
     --------
     >>> factory = functools.partial(make_model, passes=5)
@@ -945,6 +960,28 @@ def factory_from_config(
 ) -> functools.partial[LdaTopicModel]:
     """A picklable ``(num_topics, seed) -> LdaTopicModel`` factory with the config's settings.
 
+    Parameters
+    ----------
+    config : LdaConfig
+        The ``lda`` settings: method, priors, ``seed_weight`` and training settings
+        (``num_topics`` is left to the factory's caller).
+    features : FeaturesConfig
+        The ``features`` settings (``no_below``, ``no_above``, ``keep_n``) the model's
+        vocabulary is built with.
+    seed_keywords : mapping of str to sequence of str, optional
+        Theme id to its keywords, in theme order; used only when ``config.method`` is
+        ``"guided"``, which requires them.
+
+    Returns
+    -------
+    functools.partial
+        :func:`make_model` with every setting but the number of topics and the seed bound.
+
+    Raises
+    ------
+    ValueError
+        If ``config.method`` is ``"guided"`` and no ``seed_keywords`` are given.
+
     Examples
     --------
     >>> from policytopics.config import FeaturesConfig, LdaConfig
@@ -972,6 +1009,18 @@ def fit_cache_key(model: LdaTopicModel, features_key: str) -> str:
     numpy and scipy, and this module's code: a cached fit is only ever used for exactly the
     fit it stands for.
 
+    Parameters
+    ----------
+    model : LdaTopicModel
+        The model to fit (only its parameters are read).
+    features_key : str
+        :func:`policytopics.features.features_key` of the units it is fitted on.
+
+    Returns
+    -------
+    str
+        A 64-character hex SHA-256.
+
     Examples
     --------
     >>> a = fit_cache_key(LdaTopicModel(8, random_state=1), "f" * 64)
@@ -992,6 +1041,31 @@ def load_cached_fit(store: CacheStore, key: str) -> LdaTopicModel | None:
     """The fitted model stored under ``key`` (checksums verified), or ``None``.
 
     A model read back gives the same arrays, terms and saved bytes as the fit that was stored.
+
+    Parameters
+    ----------
+    store : CacheStore
+        The cache of fitted models.
+    key : str
+        The fit's cache key (:func:`fit_cache_key`).
+
+    Returns
+    -------
+    LdaTopicModel or None
+        The fitted model; ``None`` when there is no valid entry under ``key`` (a corrupt
+        entry is deleted) or the entry cannot be read (a warning is logged), so that the
+        caller fits the model again.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> store = CacheStore(tempfile.mkdtemp(), "lda")
+    >>> load_cached_fit(store, "0" * 64) is None
+    True
+    >>> model = LdaTopicModel(2, passes=2, no_above=1.0).fit([["规划", "土地"], ["企业", "产业"]] * 5)
+    >>> save_cached_fit(store, "k1", model)
+    >>> bool((load_cached_fit(store, "k1").doc_topic_ == model.doc_topic_).all())
+    True
     """
     entry = store.get(key)
     if entry is None:
@@ -1004,5 +1078,33 @@ def load_cached_fit(store: CacheStore, key: str) -> LdaTopicModel | None:
 
 
 def save_cached_fit(store: CacheStore, key: str, model: LdaTopicModel) -> None:
-    """Store a fitted model under ``key`` (see :meth:`LdaTopicModel.save`)."""
+    """Store a fitted model under ``key`` (see :meth:`LdaTopicModel.save`).
+
+    Parameters
+    ----------
+    store : CacheStore
+        The cache of fitted models.
+    key : str
+        The fit's cache key (:func:`fit_cache_key`); an entry of that key is replaced.
+    model : LdaTopicModel
+        A fitted model.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If ``model`` is not fitted.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> store = CacheStore(tempfile.mkdtemp(), "lda")
+    >>> model = LdaTopicModel(2, passes=2, no_above=1.0).fit([["规划", "土地"], ["企业", "产业"]] * 5)
+    >>> save_cached_fit(store, "k1", model)
+    >>> load_cached_fit(store, "k1").num_topics
+    2
+    """
     store.put(key, model.save)
