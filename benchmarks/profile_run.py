@@ -30,12 +30,16 @@ SINGLE_PROCESS = ["clean.workers=1", "tokenize.workers=1", "selection.workers=1"
 
 
 def _self_times(frame, totals: dict[str, float]) -> None:
-    """Add each frame's own time (its time minus its children's) under ``file:function``."""
-    own = frame.time - sum(child.time for child in frame.children)
+    """Add each frame's own time (its time minus its real children's) under ``file:function``.
+
+    pyinstrument records a frame's own time as synthetic ``[self]`` children; those are
+    counted with their parent (``total_self_time``), not as frames of their own.
+    """
     where = f"{Path(frame.file_path or '?').name}:{frame.function}"
-    totals[where] += own
+    totals[where] += frame.total_self_time
     for child in frame.children:
-        _self_times(child, totals)
+        if not child.is_synthetic:
+            _self_times(child, totals)
 
 
 def main(argv: list[str] | None = None) -> int:
