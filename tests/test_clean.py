@@ -6,6 +6,7 @@ Fixtures are inline strings or tiny files in tests/data/clean/. OpenCC is the re
 
 from __future__ import annotations
 
+import dataclasses
 import doctest
 import random
 import re
@@ -462,11 +463,13 @@ def test_clean_text_uses_given_rules():
     assert removed["boilerplate.footer"] == 8
 
 
-def test_clean_source_keeps_provenance():
-    source = SourceText(source="x.txt", text="開(kāi)發(fā)區(qū)", encoding="utf-8", metadata={"a": "b"})
+def test_clean_source_keeps_provenance_but_not_the_raw_text():
+    source = SourceText(source="x.txt", text="開(kāi)發(fā)區(qū)", encoding="utf-8", metadata={"a": "b"}, sha256="ab12")
     cleaned = clean_source(source, CleanConfig(), RULES)
     assert isinstance(cleaned, CleanedText)
-    assert cleaned.source is source
+    # everything but the text travels with the result; the raw text is only counted
+    assert cleaned.source == dataclasses.replace(source, text="")
+    assert cleaned.chars_in == cleaned.raw_chars == len(source.text)
     assert cleaned.text == "开发区"
     assert cleaned.removed["strip_pinyin"] == len("(kāi)(fā)(qū)")
 

@@ -33,6 +33,15 @@ def test_a_token_is_stored_once_and_costs_four_bytes():
     assert tokens.ids.dtype == np.int32 and len(tokens.ids) == 1002
 
 
+@pytest.mark.parametrize("keep", [set(), {"a"}, {"b", "c"}, {"a", "b", "c"}])
+def test_restricted_with_empty_units_anywhere(keep):
+    # empty units first, last and in a row: the per-unit counts must not spill into them
+    lists = [[], [], ["a", "b"], [], [], ["c", "a", "a"], ["b"], [], []]
+    kept = PackedTokens.from_lists(lists).restricted(keep)
+    assert kept[:] == [[t for t in unit if t in keep] for unit in lists]
+    assert kept.offsets.dtype == np.int64 and len(kept) == len(lists)
+
+
 def test_restricted_keeps_only_the_given_tokens():
     kept = PackedTokens.from_lists(UNITS).restricted({"土地", "项目"})
     assert list(kept) == [["项目"], [], ["土地"], ["项目", "土地"]]

@@ -1208,7 +1208,8 @@ def clean_source(
     Returns
     -------
     CleanedText
-        The cleaned text, the characters each step removed, and ``source`` itself.
+        The cleaned text, the characters each step removed, and ``source`` without its
+        text (``chars_in`` counts it).
 
     Raises
     ------
@@ -1222,7 +1223,9 @@ def clean_source(
     '开发区'
     """
     text, removed = clean_text(source.text, config, rules)
-    return CleanedText(source=source, text=text, removed=removed)
+    # the raw text is not kept: a run would hold the whole raw corpus until it ends (and a
+    # cleaning worker would send it back to the parent)
+    return CleanedText(source=replace(source, text=""), text=text, removed=removed, chars_in=len(source.text))
 
 
 _WORKER_SETTINGS: tuple[CleanConfig, BoilerplateRules | None] | None = None
@@ -1262,7 +1265,9 @@ def clean_sources(
         return [clean_source(source, config, rules) for source in sources]
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(
+    from policytopics.workers import frozen_heap
+
+    with frozen_heap(), ProcessPoolExecutor(
         min(workers, len(sources)), initializer=_init_clean_worker, initargs=(config, rules)
     ) as pool:
         # several texts per message; map keeps the input order

@@ -20,7 +20,7 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -334,7 +334,7 @@ class FitEvaluation:
 class _Context:
     """What every task needs: the units' tokens and features, and the cache folder."""
 
-    tokens: PackedTokens
+    tokens: PackedTokens | None  # None in the workers: a fit needs the bags of words only
     dictionary: Any
     bows: PackedBows
     root: str
@@ -511,7 +511,7 @@ class FitPool:
             # spawn: workers start clean (no inherited threads or state), on every platform
             self._pool = ProcessPoolExecutor(
                 workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker, initargs=(self._context,),
+                initializer=_init_worker, initargs=(replace(self._context, tokens=None),),
             )
             for name in sorted(pending, key=lambda name: (-name[0], name[1])):  # longest fits first
                 self._futures[name] = self._pool.submit(_run_task, self._tasks[name])

@@ -110,9 +110,17 @@ class PackedTokens(Sequence[list[str]]):
         keep = set(keep)
         kept_ids = np.array([i for i, token in enumerate(self.vocabulary) if token in keep], dtype=np.int32)
         mask = np.isin(self.ids, kept_ids)
-        cumulative = np.zeros(len(mask) + 1, dtype=np.int64)
-        np.cumsum(mask, out=cumulative[1:])
-        return PackedTokens(self.vocabulary, self.ids[mask], cumulative[self.offsets])
+        # kept tokens per unit, summed unit by unit: a running count over every token would
+        # need 8 bytes a token; reduceat over the non-empty units' starts needs none (an
+        # empty unit adds nothing to the span of the non-empty unit before it)
+        lengths = np.diff(self.offsets)
+        nonempty = lengths > 0
+        kept = np.zeros(len(lengths), dtype=np.int64)
+        if nonempty.any():
+            kept[nonempty] = np.add.reduceat(mask, self.offsets[:-1][nonempty], dtype=np.int64)
+        offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(kept, out=offsets[1:])
+        return PackedTokens(self.vocabulary, self.ids[mask], offsets)
 
     def __repr__(self) -> str:
         return f"PackedTokens({len(self)} units, {len(self.ids)} tokens, {len(self.vocabulary)} distinct)"

@@ -157,6 +157,8 @@ def prepare_corpus(config: Config, timings: dict[str, float]) -> tuple[
     with _timed(timings, "clean"):
         rules = clean.load_boilerplate_rules(config.clean)
         cleaned = clean.clean_sources(ingested.texts, config.clean, rules, workers=resolve_workers(config.clean.workers))
+    skipped = ingested.skipped
+    del ingested  # the raw texts (the cleaned ones keep their provenance, not their text)
 
     with _timed(timings, "segment"):
         documents: list[Document] = []
@@ -172,7 +174,7 @@ def prepare_corpus(config: Config, timings: dict[str, float]) -> tuple[
         logger.info("segment: %s is a near-duplicate of %s (%s)", doc.doc_id, doc.duplicate_of, doc.duplicate_reason)
     logger.info("segment: %d documents (%d near-duplicates), %d units", len(documents), len(duplicates), len(units))
     units.sort(key=lambda unit: unit.unit_id)
-    return cleaned, documents, units, ingested.skipped
+    return cleaned, documents, units, skipped
 
 
 def _metadata_columns(documents: list[Document]) -> list[str]:
@@ -341,13 +343,16 @@ def cleaning_report(
              if getattr(config.clean, name)]
     files = {}
     totals: dict[str, int] = {}
+    doc_ids: dict[str, list[str]] = {}
+    for doc in documents:
+        doc_ids.setdefault(doc.source, []).append(doc.doc_id)
     for item in cleaned:
         files[item.source.source] = {
             "encoding": item.source.encoding,
-            "chars_in": len(item.source.text),
+            "chars_in": item.raw_chars,
             "chars_out": len(item.text),
             "removed": dict(sorted(item.removed.items())),
-            "documents": [doc.doc_id for doc in documents if doc.source == item.source.source],
+            "documents": doc_ids.get(item.source.source, []),
         }
         for key, value in item.removed.items():
             totals[key] = totals.get(key, 0) + value

@@ -80,7 +80,10 @@ class CleanedText:
     Attributes
     ----------
     source : SourceText
-        The text before cleaning (kept so that provenance travels with the result).
+        Where the text came from (name, encoding, hash, metadata, repair), so that
+        provenance travels with the result. A cleaned corpus does not keep the raw text:
+        :func:`policytopics.clean.clean_source` empties ``source.text`` (the raw corpus
+        would otherwise stay in memory for the whole run); re-read the file for it.
     text : str
         The cleaned text.
     removed : dict of str to int
@@ -89,11 +92,20 @@ class CleanedText:
         Script conversion counts changed characters; ``normalise`` is a net count (it can
         be negative where ``XX年`` becomes ``20XX年``); ``sanitise`` appears when control or
         zero-width characters or lone surrogates were removed from the input.
+    chars_in : int or None
+        Characters of the raw text (``None``: count ``source.text``, for a hand-made record
+        that still has it).
     """
 
     source: SourceText
     text: str
     removed: dict[str, int]
+    chars_in: int | None = None
+
+    @property
+    def raw_chars(self) -> int:
+        """Characters of the text before cleaning: ``chars_in``, or ``len(source.text)``."""
+        return len(self.source.text) if self.chars_in is None else self.chars_in
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ every unit (the fingerprint changes) but nothing else in the cache is touched.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -56,6 +57,7 @@ from typing import TYPE_CHECKING, Any
 
 from policytopics.config import PhrasesConfig, TokenizeConfig
 from policytopics.errors import PolicytopicsError
+from policytopics.workers import frozen_heap
 
 if TYPE_CHECKING:  # pragma: no cover
     from policytopics.packed import PackedTokens
@@ -955,10 +957,13 @@ class _LazyPool:
         self.tokenizer = tokenizer
         self.workers = workers
         self.pool: ProcessPoolExecutor | None = None
+        self.frozen: contextlib.ExitStack | None = None
 
     def get(self) -> ProcessPoolExecutor:
         if self.pool is None:
             self.tokenizer.load()  # forked workers then share the loaded dictionaries
+            self.frozen = contextlib.ExitStack()
+            self.frozen.enter_context(frozen_heap())  # ...and the corpus (see policytopics.workers)
             self.pool = ProcessPoolExecutor(self.workers, initializer=_init_worker, initargs=(self.tokenizer,))
         return self.pool
 
@@ -966,6 +971,9 @@ class _LazyPool:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
+        if self.frozen is not None:
+            self.frozen.close()
+            self.frozen = None
 
 
 def _tokenize_texts(

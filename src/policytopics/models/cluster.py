@@ -416,7 +416,7 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
         digest = hashlib.sha256()
         digest.update(json.dumps([list(x.shape), str(x.dtype), str(x.indices.dtype)]).encode())
         for array in (x.data, x.indices, x.indptr):
-            digest.update(np.ascontiguousarray(array).tobytes())
+            digest.update(memoryview(np.ascontiguousarray(array)).cast("B"))  # no copy (tobytes made one)
         return CacheStore(self.memory, "kmeans"), digest.hexdigest()
 
     def _kmeans_key(self, matrix_key: str, k: int, seed: int) -> str:
