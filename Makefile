@@ -51,7 +51,8 @@ verify: $(STAMP)
 # Benchmarks write benchmarks/results/*.csv and *.md (not part of the test suite):
 # tokenisation throughput, then every stage's seconds and peak memory of the whole pipeline
 # against a hand-written reference, on the seeds, the city reports and the city reports
-# repeated SCALES times (hours at 50x: `make bench SCALES="1 10"` for less).
+# repeated SCALES times (about an hour with 50x, half of it the reference pipeline at 50x:
+# `make bench SCALES="1 10"` for less).
 SCALES ?= 1 10 50
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_tokenize.py

@@ -3,7 +3,8 @@
 Run with ``make bench`` (or ``python benchmarks/bench_pipeline.py [--scales 1 10 50] [--quick]``).
 Writes ``benchmarks/results/pipeline.csv`` (one row per corpus x pipeline x stage) and
 ``benchmarks/results/pipeline.md`` (the short tables), and prints progress as it goes: the
-whole benchmark takes hours at 50x; ``--scales 1 10`` or ``--quick`` for less.
+whole benchmark takes about an hour with 50x (half of it the reference at 50x); ``--scales 1 10`` or
+``--quick`` for less.
 
 Corpora:
 
