@@ -153,7 +153,7 @@ def test_unchanged_pipeline_on_city_reports(tmp_path):
     result = policytopics.clean_corpus(DEFAULT_CONFIG, [f"corpus.path={corpus}", f"output.results_dir={tmp_path}"])
     assert len(result.documents) == len(CITY_SAMPLE)
     assert [(d.doc_id, d.duplicate_of) for d in result.documents if d.duplicate_of] == [("襄阳", "台州")]
-    chars_in = sum(item.raw_chars for item in result.cleaned)
+    chars_in = sum(item.chars_in for item in result.cleaned)
     chars_out = sum(len(item.text) for item in result.cleaned)
     assert chars_out > 0.995 * chars_in  # what goes is mostly 承德's page-marker lines
     removed = {key for item in result.cleaned for key, n in item.removed.items() if n > 0}

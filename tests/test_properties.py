@@ -532,7 +532,7 @@ def assert_documents_preserve_text(cleaned: str, documents: list[Document]) -> N
 @given(st.one_of(messy_text, hostile_unicode, pages().map(lambda page: page[0]), outline_documents()))
 def test_cleaned_pages_segment_without_loss(text):
     cleaned_text, _ = clean_one(text)
-    cleaned = CleanedText(SourceText("x.txt", text, "utf-8"), cleaned_text, {})
+    cleaned = CleanedText(SourceText("x.txt", text, "utf-8"), cleaned_text, {}, len(text))
     documents = segment.split_documents(cleaned, SEGMENT_CONFIG)
     assert_documents_preserve_text(cleaned_text, documents)
     for document in documents:

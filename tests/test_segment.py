@@ -31,7 +31,7 @@ CFG = SegmentConfig()
 
 
 def cleaned(text: str, source: str = "x.txt", metadata: dict[str, str] | None = None):
-    return CleanedText(SourceText(source, text, "utf-8", metadata or {}), text, {})
+    return CleanedText(SourceText(source, text, "utf-8", metadata or {}), text, {}, len(text))
 
 
 def fixture(name: str) -> CleanedText:
@@ -300,7 +300,7 @@ def test_duplicates_are_deterministic_across_processes():
         "from policytopics.records import CleanedText, SourceText\n"
         "from policytopics.segment import split_documents, mark_duplicates, _shingle_hashes\n"
         f"t = pathlib.Path({str(DATA / 'seed001_collection.txt')!r}).read_text()\n"
-        "c = CleanedText(SourceText('s.txt', t, 'utf-8'), t, {})\n"
+        "c = CleanedText(SourceText('s.txt', t, 'utf-8'), t, {}, len(t))\n"
         "docs = mark_duplicates(split_documents(c, SegmentConfig()), SegmentConfig())\n"
         "print(json.dumps([[d.duplicate_of, d.duplicate_reason] for d in docs]"
         " + [_shingle_hashes(t)[:5].tolist()]))\n"

@@ -1263,12 +1263,8 @@ def clean_sources(
     """
     if workers <= 1 or len(sources) < 2 or sum(len(s.text) for s in sources) < _PARALLEL_MIN_CHARS:
         return [clean_source(source, config, rules) for source in sources]
-    from concurrent.futures import ProcessPoolExecutor
+    from policytopics.workers import ForkedPool
 
-    from policytopics.workers import frozen_heap
-
-    with frozen_heap(), ProcessPoolExecutor(
-        min(workers, len(sources)), initializer=_init_clean_worker, initargs=(config, rules)
-    ) as pool:
+    with ForkedPool(min(workers, len(sources)), initializer=_init_clean_worker, initargs=(config, rules)) as pool:
         # several texts per message; map keeps the input order
         return list(pool.map(_clean_in_worker, sources, chunksize=max(1, len(sources) // (workers * 8))))

@@ -330,7 +330,7 @@ def cleaning_report(
     --------
     >>> from policytopics.records import CleanedText, Document, SkippedSource, SourceText, Unit
     >>> source = SourceText("d1.txt", "首页\\n推进招商引资。", "utf-8")
-    >>> cleaned = [CleanedText(source, "推进招商引资。", {"boilerplate.breadcrumb": 3})]
+    >>> cleaned = [CleanedText(source, "推进招商引资。", {"boilerplate.breadcrumb": 3}, 10)]
     >>> documents = [Document("d1", "d1.txt", "", "推进招商引资。")]
     >>> units = [Unit("d1-u0000", "d1", 0, "", "推进招商引资。")]
     >>> report = cleaning_report(Config(), cleaned, documents, units, [SkippedSource("scan.pdf", "a PDF document")])
@@ -349,7 +349,7 @@ def cleaning_report(
     for item in cleaned:
         files[item.source.source] = {
             "encoding": item.source.encoding,
-            "chars_in": item.raw_chars,
+            "chars_in": item.chars_in,
             "chars_out": len(item.text),
             "removed": dict(sorted(item.removed.items())),
             "documents": doc_ids.get(item.source.source, []),

@@ -92,20 +92,14 @@ class CleanedText:
         Script conversion counts changed characters; ``normalise`` is a net count (it can
         be negative where ``XX年`` becomes ``20XX年``); ``sanitise`` appears when control or
         zero-width characters or lone surrogates were removed from the input.
-    chars_in : int or None
-        Characters of the raw text (``None``: count ``source.text``, for a hand-made record
-        that still has it).
+    chars_in : int
+        Characters of the raw text (``source.text`` is empty once cleaned).
     """
 
     source: SourceText
     text: str
     removed: dict[str, int]
-    chars_in: int | None = None
-
-    @property
-    def raw_chars(self) -> int:
-        """Characters of the text before cleaning: ``chars_in``, or ``len(source.text)``."""
-        return len(self.source.text) if self.chars_in is None else self.chars_in
+    chars_in: int
 
 
 @dataclass(frozen=True)

@@ -335,7 +335,7 @@ def split_documents(cleaned: CleanedText, config: SegmentConfig) -> list[Documen
     --------
     >>> from policytopics.records import SourceText
     >>> text = "精选2篇\\n讲话 篇1\\n同志们：今天开会。\\n讲话 篇2\\n同志们：明天开会。"
-    >>> docs = split_documents(CleanedText(SourceText("a/x.txt", text, "utf-8"), text, {}),
+    >>> docs = split_documents(CleanedText(SourceText("a/x.txt", text, "utf-8"), text, {}, len(text)),
     ...                        SegmentConfig())
     >>> [(d.doc_id, d.title, d.text) for d in docs]
     [('a__x-01', '讲话 篇1', '同志们：今天开会。'), ('a__x-02', '讲话 篇2', '同志们：明天开会。')]
@@ -941,7 +941,7 @@ def segment_corpus(
     --------
     >>> from policytopics.records import SourceText
     >>> text = "标题\\n一、总体情况\\n今年经济运行平稳，主要指标好于预期。"
-    >>> docs, units = segment_corpus([CleanedText(SourceText("x.txt", text, "utf-8"), text, {})],
+    >>> docs, units = segment_corpus([CleanedText(SourceText("x.txt", text, "utf-8"), text, {}, len(text))],
     ...                              SegmentConfig())
     >>> docs[0].title, units[0].heading
     ('标题', '一、总体情况')

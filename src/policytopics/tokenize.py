@@ -38,7 +38,6 @@ every unit (the fingerprint changes) but nothing else in the cache is touched.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
@@ -48,7 +47,6 @@ import re
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import metadata as importlib_metadata
@@ -57,7 +55,7 @@ from typing import TYPE_CHECKING, Any
 
 from policytopics.config import PhrasesConfig, TokenizeConfig
 from policytopics.errors import PolicytopicsError
-from policytopics.workers import frozen_heap
+from policytopics.workers import ForkedPool
 
 if TYPE_CHECKING:  # pragma: no cover
     from policytopics.packed import PackedTokens
@@ -956,24 +954,19 @@ class _LazyPool:
     def __init__(self, tokenizer: Tokenizer, workers: int) -> None:
         self.tokenizer = tokenizer
         self.workers = workers
-        self.pool: ProcessPoolExecutor | None = None
-        self.frozen: contextlib.ExitStack | None = None
+        self.pool: ForkedPool | None = None
 
-    def get(self) -> ProcessPoolExecutor:
+    def get(self) -> ForkedPool:
         if self.pool is None:
             self.tokenizer.load()  # forked workers then share the loaded dictionaries
-            self.frozen = contextlib.ExitStack()
-            self.frozen.enter_context(frozen_heap())  # ...and the corpus (see policytopics.workers)
-            self.pool = ProcessPoolExecutor(self.workers, initializer=_init_worker, initargs=(self.tokenizer,))
+            # ...and, with the heap frozen, the corpus (see policytopics.workers)
+            self.pool = ForkedPool(self.workers, initializer=_init_worker, initargs=(self.tokenizer,))
         return self.pool
 
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
-        if self.frozen is not None:
-            self.frozen.close()
-            self.frozen = None
 
 
 def _tokenize_texts(
