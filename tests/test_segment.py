@@ -331,6 +331,19 @@ def test_paragraphs_become_units_with_ids_and_positions():
     assert all(u.doc_id == "000_x-02" and u.heading == "" for u in units)
 
 
+def test_units_refer_to_their_documents_text_instead_of_copying_it():
+    document = doc("招商引资取得新突破，全年新引进项目六十个，总投资一百亿元。\n"
+                   "民生事业全面进步，新建学校两所、社区卫生服务中心三个。", "d")
+    units = segment_document(document, CFG)
+    assert len(units) == 2
+    assert all(u.document_text is document.text for u in units)
+    assert [u.n_chars for u in units] == [len(u.text) for u in units] == [29, 27]
+    # equal to a unit built by hand from its text alone, and hashed alike
+    by_hand = Unit("d-u0001", "d", 1, "", "民生事业全面进步，新建学校两所、社区卫生服务中心三个。")
+    assert units[1] == by_hand and hash(units[1]) == hash(by_hand) and units[0] != by_hand
+    assert "document_text" not in repr(units[1]) and "民生事业" in repr(units[1])
+
+
 def test_heading_paths_nest_and_reset():
     text = (
         "同志们，下面我讲三点意见，请大家认真抓好落实。\n"

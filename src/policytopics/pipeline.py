@@ -437,7 +437,7 @@ def tokenize_units(config: Config, units: list[Unit], timings: dict[str, float])
     try:
         with _timed(timings, "tokenize"):
             corpus = tokenize_texts(
-                [unit.text for unit in units],
+                _UnitField(units, "text"),  # cut from the documents batch by batch, not all at once
                 tokenizer,
                 cache=cache,
                 workers=resolve_workers(config.tokenize.workers),

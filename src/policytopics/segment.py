@@ -913,7 +913,7 @@ def segment_document(document: Document, config: SegmentConfig) -> list[Unit]:
         heading = " > ".join(text[a:b] for a, b in piece.path)
         units.append(
             Unit(f"{document.doc_id}-u{position:04d}", document.doc_id, position, heading,
-                 text[piece.start:piece.end])
+                 text, piece.start, piece.end)
         )
     return units
 
