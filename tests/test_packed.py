@@ -27,10 +27,24 @@ def test_iteration_crosses_block_boundaries():
     assert list(PackedTokens.from_lists(units)) == units
 
 
-def test_a_token_is_stored_once_and_costs_four_bytes():
+def test_a_token_is_stored_once_and_costs_one_byte_in_a_small_vocabulary():
     tokens = PackedTokens.from_lists([["招商"] * 1000, ["招商", "项目"]])
     assert tokens.vocabulary == ["招商", "项目"]
-    assert tokens.ids.dtype == np.int32 and len(tokens.ids) == 1002
+    assert tokens.ids.dtype == np.uint8 and len(tokens.ids) == 1002
+
+
+@pytest.mark.parametrize("distinct, dtype", [(256, np.uint8), (257, np.int32)])
+def test_token_ids_take_four_bytes_beyond_256_distinct_strings(distinct, dtype):
+    units = [[f"t{i}" for i in range(distinct)], ["t0", f"t{distinct - 1}"]]
+    tokens = PackedTokens.from_lists(units)
+    assert tokens.ids.dtype == dtype
+    assert list(tokens) == units and list(tokens.restricted({"t0", f"t{distinct - 1}"}))[1] == units[1]
+
+
+def test_bag_of_words_counts_take_four_bytes():
+    bows = PackedBows.from_lists([[(0, 2), (7, 2**31 - 1)]])
+    assert bows.ids.dtype == np.int32 and bows.counts.dtype == np.int32
+    assert bows[0] == [(0, 2), (7, 2**31 - 1)] and bows.num_words() == 2**31 + 1
 
 
 @pytest.mark.parametrize("keep", [set(), {"a"}, {"b", "c"}, {"a", "b", "c"}])

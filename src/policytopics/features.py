@@ -499,7 +499,7 @@ def _read_features(folder: Path) -> tuple[Dictionary, PackedBows]:
         lengths, ids, counts = arrays["lengths"], arrays["ids"], arrays["counts"]
         offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        bows = PackedBows(ids.astype(np.int32), counts.astype(np.int64), offsets)
+        bows = PackedBows(ids.astype(np.int32), counts.astype(np.int32), offsets)
     return dictionary, bows
 
 

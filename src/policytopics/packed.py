@@ -31,7 +31,7 @@ class PackedTokens(Sequence[list[str]]):
     ----------
     vocabulary : list of str
         The distinct strings.
-    ids : numpy.ndarray of int32
+    ids : numpy.ndarray of int32 (or uint8 when ``vocabulary`` has at most 256 strings)
         Every unit's tokens in order, as indices into ``vocabulary``.
     offsets : numpy.ndarray of int64
         ``len(units) + 1`` positions: unit ``i`` is ``ids[offsets[i]:offsets[i + 1]]``.
@@ -156,9 +156,11 @@ class TokenPacker:
 
     def finish(self) -> PackedTokens:
         """The packed units added so far."""
+        # a closed set such as the POS tags needs one byte a token, not four
+        dtype = np.uint8 if len(self._vocabulary) <= 256 else np.int32
         return PackedTokens(
             list(self._vocabulary),
-            np.frombuffer(self._ids, dtype=np.int32).copy() if len(self._ids) else np.zeros(0, dtype=np.int32),
+            np.frombuffer(self._ids, dtype=np.int32).astype(dtype) if len(self._ids) else np.zeros(0, dtype=dtype),
             np.frombuffer(self._offsets, dtype=np.int64).copy(),
         )
 
@@ -171,8 +173,9 @@ class PackedBows(Sequence[list[tuple[int, int]]]):
 
     Parameters
     ----------
-    ids, counts : numpy.ndarray
-        Term ids and their counts, unit after unit.
+    ids, counts : numpy.ndarray of int32
+        Term ids and their counts, unit after unit (4 bytes each: a count in one unit never
+        comes near 2**31).
     offsets : numpy.ndarray of int64
         ``len(units) + 1`` positions into ``ids`` and ``counts``.
 
@@ -191,14 +194,14 @@ class PackedBows(Sequence[list[tuple[int, int]]]):
     @classmethod
     def from_lists(cls, bows: Iterable[Sequence[tuple[int, int]]]) -> PackedBows:
         """Pack bags of words (any iterable; consumed once)."""
-        ids, counts, offsets = array("i"), array("q"), array("q", [0])
+        ids, counts, offsets = array("i"), array("i"), array("q", [0])
         for bow in bows:
             for term_id, count in bow:
                 ids.append(term_id)
                 counts.append(count)
             offsets.append(len(ids))
         return cls(
-            np.array(ids, dtype=np.int32), np.array(counts, dtype=np.int64), np.array(offsets, dtype=np.int64)
+            np.array(ids, dtype=np.int32), np.array(counts, dtype=np.int32), np.array(offsets, dtype=np.int64)
         )
 
     def __len__(self) -> int:
@@ -240,7 +243,7 @@ class PackedBows(Sequence[list[tuple[int, int]]]):
 
     def num_words(self) -> int:
         """The total count of all terms of all units."""
-        return int(self.counts.sum())
+        return int(self.counts.sum(dtype=np.int64))
 
     def __repr__(self) -> str:
         return f"PackedBows({len(self)} units, {len(self.ids)} distinct terms by unit)"
