@@ -212,8 +212,8 @@ def test_outputs_doc_lists_the_columns_of(name):
     assert not unused, f"{name}: documented patterns that match no column of results/default/{name}: {unused}"
 
 
-#: The JSON files of a run folder. Two of them are not committed under results/default/
-#: (git-ignored), so the keys are read from the seed run of this session.
+#: The JSON files of a run folder. model/settings.json and timings.json are git-ignored under
+#: results/default/, so the keys are read from the seed run the test session makes.
 RUN_JSON_FILES = [
     "cleaning_report.json", "manifest.json", "model/settings.json", "summary.json", "timings.json", "tokens.jsonl",
 ]

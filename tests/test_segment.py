@@ -344,6 +344,12 @@ def test_units_refer_to_their_documents_text_instead_of_copying_it():
     assert "document_text" not in repr(units[1]) and "民生事业" in repr(units[1])
 
 
+@pytest.mark.parametrize("start, end", [(-1, 3), (2, 1), (0, 99)])
+def test_a_unit_span_outside_its_text_is_refused(start, end):
+    with pytest.raises(ValueError, match="outside its text"):
+        Unit("d-u0000", "d", 0, "", "推进招商引资。", start, end)
+
+
 def test_heading_paths_nest_and_reset():
     text = (
         "同志们，下面我讲三点意见，请大家认真抓好落实。\n"

@@ -60,7 +60,7 @@ __all__ = [
 logger = logging.getLogger("policytopics")
 
 #: Bump when the stored form of the features changes (old entries are then ignored).
-_FEATURES_FORMAT = 1
+_FEATURES_FORMAT = 2  # 2: bags of words stored as int32 (1: int64)
 
 
 def _new_dictionary(
@@ -484,9 +484,8 @@ def _write_features(folder: Path, dictionary: Dictionary, bows: Sequence[Sequenc
     if not isinstance(bows, PackedBows):
         bows = PackedBows.from_lists(bows)
     lengths = np.diff(bows.offsets).astype(np.int64)
-    ids, counts = bows.ids.astype(np.int64), bows.counts.astype(np.int64)
-    with (folder / "bows.npz").open("wb") as handle:
-        np.savez(handle, lengths=lengths, ids=ids, counts=counts)
+    with (folder / "bows.npz").open("wb") as handle:  # the arrays as they are: int32 ids and counts
+        np.savez(handle, lengths=lengths, ids=bows.ids, counts=bows.counts)
 
 
 def _read_features(folder: Path) -> tuple[Dictionary, PackedBows]:
@@ -499,7 +498,7 @@ def _read_features(folder: Path) -> tuple[Dictionary, PackedBows]:
         lengths, ids, counts = arrays["lengths"], arrays["ids"], arrays["counts"]
         offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        bows = PackedBows(ids.astype(np.int32), counts.astype(np.int32), offsets)
+        bows = PackedBows(ids, counts, offsets)
     return dictionary, bows
 
 

@@ -178,9 +178,14 @@ class Unit:
     doc_id: str
     position: int
     heading: str
-    document_text: str = field(repr=False)
+    document_text: str
     start: int = 0
     end: int | None = None
+
+    def __post_init__(self) -> None:
+        end = len(self.document_text) if self.end is None else self.end
+        if not 0 <= self.start <= end <= len(self.document_text):
+            raise ValueError(f"unit {self.unit_id}: span {self.start}:{self.end} outside its text of {len(self.document_text)} characters")
 
     @property
     def text(self) -> str:
@@ -189,9 +194,8 @@ class Unit:
 
     @property
     def n_chars(self) -> int:
-        """Number of characters of the unit text."""
-        end = len(self.document_text) if self.end is None else min(self.end, len(self.document_text))
-        return max(end - self.start, 0)
+        """Number of characters of the unit text (counted from the span, without cutting it)."""
+        return (len(self.document_text) if self.end is None else self.end) - self.start
 
     def _key(self) -> tuple[str, str, int, str, str]:
         return self.unit_id, self.doc_id, self.position, self.heading, self.text
