@@ -111,19 +111,20 @@ def test_empty_corpus_after_cleaning(tmp_path):
     assert_one_line_error(completed, "empty corpus after cleaning")
 
 
-def test_validate_prints_the_run_the_model_alone_and_the_keyword_count(tmp_path):
+def test_validate_reads_a_run_folder_and_prints_the_run_and_both_baselines(tmp_path):
     # Light settings keep this quick; the accuracy itself is tested on the default run.
-    completed = run_cli(
-        "validate", DEFAULT_CONFIG, REPO_ROOT / "tests/data/labels/seed_units.csv", "-q",
-        "--set", f"output.results_dir={tmp_path}", "--set", f"cache.dir={tmp_path / 'cache'}",
-        "--set", "lda.passes=2", "--set", "selection.num_topics=[8]", "--set", "selection.stability_seeds=0",
-    )
+    light = ["--set", f"output.results_dir={tmp_path}", "--set", f"cache.dir={tmp_path / 'cache'}",
+             "--set", "lda.passes=2", "--set", "selection.num_topics=[8]", "--set", "selection.stability_seeds=0",
+             "--set", "output.figures=false", "--set", "output.report=false", "-q"]
+    assert run_cli("run", DEFAULT_CONFIG, *light).returncode == 0
+    completed = run_cli("validate", tmp_path / "default", REPO_ROOT / "tests/data/labels/seed_units.csv", "-q")
     assert completed.returncode == 0, completed.stderr
-    titles = [line for line in completed.stdout.splitlines() if "labelled units matched" in line]
-    assert len(titles) == 3, completed.stdout
-    assert "with keyword evidence" in titles[0] and "alone" in titles[1] and "keyword count" in titles[2]
-    assert all("119 of 119" in title for title in titles)
+    assert "119 labelled units" in completed.stdout
+    blocks = [line for line in completed.stdout.splitlines() if line.startswith("== ")]
+    assert len(blocks) == 3 and "run's labels" in blocks[0] and "keyword count" in blocks[1], blocks
     assert completed.stdout.count("Cohen's kappa") == 3
+    assert_one_line_error(run_cli("validate", DEFAULT_CONFIG, REPO_ROOT / "tests/data/labels/seed_units.csv"),
+                          "run folder")
 
 
 HEAVY_MODULES = ("gensim", "sklearn", "matplotlib", "jieba", "pandas", "scipy", "pyLDAvis", "opencc")
@@ -252,7 +253,7 @@ def test_a_run_folder_of_another_config_is_refused_unless_forced(tmp_path):
     folder = results / "default"
     before = _snapshot(folder)
     other = ["--set", "segment.max_unit_chars=800"]
-    for command in (["run"], ["clean"], ["validate", REPO_ROOT / "tests/data/labels/seed_units.csv"]):
+    for command in (["run"], ["clean"]):
         completed = run_cli(*command[:1], DEFAULT_CONFIG, *command[1:], *common, *other)
         assert_one_line_error(completed, str(folder), "another config", "config hash", "--force", "name")
         assert _snapshot(folder) == before
@@ -268,7 +269,7 @@ def test_a_run_folder_of_another_config_is_refused_unless_forced(tmp_path):
 
 
 def test_force_is_offered_by_the_commands_that_write_a_run_folder():
-    for command, offered in (("run", True), ("clean", True), ("validate", True), ("check", False), ("tokens", False)):
+    for command, offered in (("run", True), ("clean", True), ("validate", False), ("check", False), ("tokens", False)):
         completed = run_cli(command, "--help")
         assert ("--force" in completed.stdout) == offered, command
 

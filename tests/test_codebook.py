@@ -2,9 +2,14 @@
 (tests/data/labels/seed_units.csv).
 
 Real tokenizer and real corpora throughout: the codebook's keywords must be single kept
-tokens of the default tokenizer and must occur in the seed speeches or the city reports;
-the labels must point at real units of the seed run (the ``seed_run`` fixture) and at real
-themes of the codebook.
+tokens of the default tokenizer, and must occur in the seed speeches, the 2024 city reports
+or the provincial reports of 2003-2023. Tokenising the city and provincial corpora takes
+minutes, so their counts are read from tests/data/codebook/keyword_coverage.csv, which
+scripts/keyword_coverage.py writes; the tests check that the file lists exactly the
+codebook's keywords and that its seed counts are those of the seed corpus tokenised now
+(so a codebook or dictionary change without re-running the script fails). The labels must
+point at real units of the seed run (the ``seed_run`` fixture) and at real themes of the
+codebook.
 """
 
 from __future__ import annotations
@@ -16,9 +21,13 @@ from collections import Counter
 import pytest
 import yaml
 
-from conftest import CITY_REPORTS, REPO_ROOT
+from conftest import DEFAULT_CONFIG, REPO_ROOT, SEEDS
 
 CODEBOOK = REPO_ROOT / "configs" / "themes" / "devzone.yaml"
+COVERAGE = REPO_ROOT / "tests" / "data" / "codebook" / "keyword_coverage.csv"
+CORPUS_SIZES = REPO_ROOT / "tests" / "data" / "codebook" / "corpus_sizes.csv"
+COVERAGE_DOC = REPO_ROOT / "docs" / "keyword_coverage.md"
+REGENERATE = ".venv/bin/python scripts/keyword_coverage.py configs/themes/devzone.yaml"
 LABELS = REPO_ROOT / "tests" / "data" / "labels" / "seed_units.csv"
 LABELS_README = REPO_ROOT / "tests" / "data" / "labels" / "README.md"
 
@@ -33,8 +42,17 @@ REQUIRED_THEMES = {
     "reform": None,
     "economy": None,
 }
-MIN_KEYWORDS, MAX_KEYWORDS = 15, 40
-MIN_PRESENT_SHARE = 0.8  # of each theme's keywords, found in the seed or city corpus tokens
+MIN_KEYWORDS, MAX_KEYWORDS = 35, 50
+MIN_PRESENT_SHARE = 0.8  # of each theme's keywords, found in the tokens of at least one corpus
+#: The corpora of the coverage file (column suffixes), and the periods of the provincial panel.
+CORPORA = ("seeds", "city", "province")
+PERIODS = ("province_2003_2012", "province_2013_2023")
+COVERAGE_COLUMNS = ["theme", "keyword", "one_token"] + [
+    f"{kind}_{corpus}" for corpus in CORPORA + PERIODS for kind in ("units", "docs")
+]
+#: A keyword in more than this share of the units of the city or provincial corpus is too
+#: common to mark one theme (the seeds, 229 units of development-zone speeches, are exempt).
+MAX_UNIT_SHARE = 0.10
 MIN_LABELS_PER_THEME = 5
 LABEL_COLUMNS = ["unit_id", "theme", "snippet", "basis"]
 SNIPPET_CHARS = 20
@@ -79,11 +97,34 @@ def units_by_id(seed_run):
     return {unit.unit_id: unit for unit in seed_run.units}
 
 
-def _city_paragraphs() -> list[str]:
-    paragraphs = []
-    for path in sorted(CITY_REPORTS.glob("*.txt")):
-        paragraphs.extend(p.strip() for p in path.read_text(encoding="utf-8").splitlines() if p.strip())
-    return paragraphs
+@pytest.fixture(scope="module")
+def coverage():
+    """The rows of keyword_coverage.csv, counts as int."""
+    with open(COVERAGE, encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+        assert reader.fieldnames == COVERAGE_COLUMNS, f"unexpected columns; regenerate with {REGENERATE}"
+    return [{key: (value if key in ("theme", "keyword") else int(value)) for key, value in row.items()}
+            for row in rows]
+
+
+@pytest.fixture(scope="module")
+def seed_tokens(tmp_path_factory):
+    """(doc_id, tokens) of every unit of the seed corpus, tokenised as a run does (no models)."""
+    from policytopics.config import load_config
+    from policytopics.pipeline import prepare_corpus, tokenize_units
+
+    cache = tmp_path_factory.mktemp("seed-tokens")
+    config = load_config(DEFAULT_CONFIG, [f"corpus.path={SEEDS}", f"cache.dir={cache}"])
+    _, _, units, _ = prepare_corpus(config, {})
+    _, corpus = tokenize_units(config, units, {})
+    return [(unit.doc_id, list(tokens)) for unit, tokens in zip(units, corpus.tokens)]
+
+
+@pytest.fixture(scope="module")
+def corpus_sizes():
+    with open(CORPUS_SIZES, encoding="utf-8", newline="") as handle:
+        return {row["corpus"]: (int(row["documents"]), int(row["units"])) for row in csv.DictReader(handle)}
 
 
 # -- the codebook -----------------------------------------------------------------------
@@ -123,7 +164,7 @@ def test_theme_ids_are_unique_identifiers(themes):
     assert all(re.fullmatch(r"[a-z][a-z0-9_]*", theme_id) for theme_id in ids)
 
 
-def test_every_theme_has_15_to_40_distinct_keywords(themes):
+def test_every_theme_has_35_to_50_distinct_keywords(themes):
     counts = {theme["id"]: len(theme["keywords"]) for theme in themes}
     assert all(MIN_KEYWORDS <= n <= MAX_KEYWORDS for n in counts.values()), counts
     repeated = {theme["id"]: [k for k, n in Counter(theme["keywords"]).items() if n > 1] for theme in themes}
@@ -145,24 +186,83 @@ def test_every_keyword_is_one_kept_token_of_the_default_tokenizer(themes, tokeni
     assert not split, "keywords the tokenizer splits or drops (keyword: tokens): " + str(split)
 
 
-def test_most_keywords_of_each_theme_occur_in_the_seed_or_city_corpus(themes, tokenizer, seed_run):
-    if not CITY_REPORTS.is_dir():
-        pytest.skip(f"city reports not found at {CITY_REPORTS}")
-    assert seed_run.tokens, "the seed run has no tokens"
-    seed_vocabulary = {token for tokens in seed_run.tokens.values() for token in tokens}
-    paragraphs = _city_paragraphs()
-    assert len(paragraphs) > 1000
+# -- where the keywords occur (tests/data/codebook/keyword_coverage.csv) ------------------
 
-    def in_city(keyword: str) -> bool:
-        # Tokenise only paragraphs that contain the keyword's characters, up to the first hit.
-        return any(keyword in tokenizer.tokenize(p) for p in paragraphs if keyword in p.lower())
 
+def test_coverage_file_lists_exactly_the_codebook_keywords(themes, coverage):
+    listed = [(row["theme"], row["keyword"]) for row in coverage]
+    expected = [(theme["id"], keyword) for theme in themes for keyword in theme["keywords"]]
+    assert listed == expected, f"keyword_coverage.csv is stale: regenerate it with {REGENERATE}"
+
+
+def test_coverage_file_seed_counts_are_those_of_the_seed_tokens(coverage, seed_tokens):
+    """The file's seed counts equal the seed corpus's tokens now, so the file is as current as
+    the codebook, the dictionary and the stopwords (which change the seed tokens too)."""
+    units: Counter = Counter()
+    docs: dict[str, set[str]] = {}
+    keywords = {row["keyword"] for row in coverage}
+    for doc_id, tokens in seed_tokens:
+        for keyword in keywords & set(tokens):
+            units[keyword] += 1
+            docs.setdefault(keyword, set()).add(doc_id)
+    stale = {row["keyword"]: (row["units_seeds"], row["docs_seeds"], units[row["keyword"]],
+                              len(docs.get(row["keyword"], ())))
+             for row in coverage
+             if (row["units_seeds"], row["docs_seeds"]) != (units[row["keyword"]], len(docs.get(row["keyword"], ())))}
+    assert not stale, f"seed counts (file units, docs; run units, docs) differ, regenerate with {REGENERATE}: {stale}"
+
+
+def test_coverage_file_agrees_with_the_tokenizer_and_the_corpus_sizes(coverage, corpus_sizes, seed_tokens):
+    assert [row["keyword"] for row in coverage if not row["one_token"]] == []
+    assert sorted(corpus_sizes) == sorted(CORPORA + PERIODS)
+    assert corpus_sizes["seeds"] == (len({doc_id for doc_id, _ in seed_tokens}), len(seed_tokens))
+    assert sum(corpus_sizes[period][1] for period in PERIODS) == corpus_sizes["province"][1]
+    too_many = [(row["keyword"], corpus) for row in coverage for corpus in CORPORA + PERIODS
+                if row[f"units_{corpus}"] > corpus_sizes[corpus][1] or row[f"docs_{corpus}"] > corpus_sizes[corpus][0]]
+    assert not too_many
+
+
+def test_most_keywords_of_each_theme_occur_in_one_of_the_three_corpora(coverage):
     short = {}
-    for theme in themes:
-        missing = [k for k in theme["keywords"] if k not in seed_vocabulary and not in_city(k)]
-        if len(missing) > (1 - MIN_PRESENT_SHARE) * len(theme["keywords"]):
-            short[theme["id"]] = missing
-    assert not short, f"themes with fewer than {MIN_PRESENT_SHARE:.0%} of their keywords in either corpus: {short}"
+    for theme_id in dict.fromkeys(row["theme"] for row in coverage):
+        rows = [row for row in coverage if row["theme"] == theme_id]
+        missing = [row["keyword"] for row in rows if not any(row[f"units_{corpus}"] for corpus in CORPORA)]
+        if len(missing) > (1 - MIN_PRESENT_SHARE) * len(rows):
+            short[theme_id] = missing
+    assert not short, f"themes with fewer than {MIN_PRESENT_SHARE:.0%} of their keywords in any corpus: {short}"
+
+
+def test_every_theme_has_keywords_in_each_corpus_and_period(coverage):
+    """The codebook carries over: seeds, city reports and provincial reports of both decades."""
+    absent = {(theme_id, corpus)
+              for theme_id in {row["theme"] for row in coverage}
+              for corpus in CORPORA + PERIODS
+              if not any(row[f"units_{corpus}"] for row in coverage if row["theme"] == theme_id)}
+    assert not absent, f"themes without a keyword in a corpus: {sorted(absent)}"
+
+
+def test_no_keyword_is_in_more_than_a_tenth_of_the_city_or_provincial_units(coverage, corpus_sizes):
+    common = {(row["keyword"], corpus): round(row[f"units_{corpus}"] / corpus_sizes[corpus][1], 3)
+              for row in coverage for corpus in ("city", "province") + PERIODS
+              if row[f"units_{corpus}"] > MAX_UNIT_SHARE * corpus_sizes[corpus][1]}
+    assert not common, f"keywords too common to mark one theme (share of units): {common}"
+
+
+def test_coverage_doc_tables_list_exactly_the_codebook_keywords(themes):
+    """docs/keyword_coverage.md, written with the CSV, has one table per theme in codebook order."""
+    text = COVERAGE_DOC.read_text(encoding="utf-8")
+    assert REGENERATE in text.split("## Corpora")[0], "the doc does not start with the command that wrote it"
+    tables: dict[str, list[str]] = {}
+    theme_id = None
+    for line in text.split("## Keywords per theme", 1)[1].splitlines():
+        heading = re.fullmatch(r"### `([a-z_]+)`", line)
+        if heading:
+            theme_id = heading[1]
+            tables[theme_id] = []
+        elif theme_id and line.startswith("| ") and not line.startswith("| keyword |"):
+            tables[theme_id].append(line.split("|")[1].strip())
+    assert tables == {theme["id"]: list(theme["keywords"]) for theme in themes}, (
+        f"docs/keyword_coverage.md is stale: regenerate it with {REGENERATE}")
 
 
 # -- the hand-labelled seed units ------------------------------------------------------

@@ -248,6 +248,45 @@ def test_relevance_and_frex_push_shared_background_terms_down(planted):
         model.top_terms(by="lift")
 
 
+def test_topic_terms_come_from_the_data_not_from_the_prior(planted):
+    """A keyword with a huge seed prior but no occurrence in the units tops its topic's
+    posterior (topic_term_) but is nowhere among the topic's terms (topic_term_data_)."""
+    from policytopics.features import build_dictionary
+
+    tokens, _, keywords = planted
+    # "ghost" is in the vocabulary with a corpus frequency of 1000 (which scales its prior),
+    # but the units the model is fitted on never use it
+    dictionary = build_dictionary([*tokens, ["ghost"] * 500, ["ghost"] * 500], FeaturesConfig(no_below=2, no_above=0.5))
+    assert dictionary.cfs[dictionary.token2id["ghost"]] == 1000
+    seeded = {**keywords, "theme0": [*keywords["theme0"], "ghost"]}
+    model = LdaTopicModel(6, seed_keywords=seeded, passes=5, random_state=0).fit_bow(dictionary, to_bow(dictionary, tokens))
+    ghost = model.dictionary_.token2id["ghost"]
+    assert model.topic_term_counts_[:, ghost].sum() == 0  # no data
+    assert model.topic_term_[0].argmax() == ghost  # the prior alone makes it topic 0's top term
+    posterior = [term for term, _ in model.top_terms(10, weights="posterior")[0]]
+    assert posterior[0] == "ghost"  # what topics.csv showed before: the codebook echoed
+    for by in ("probability", "relevance", "frex"):
+        for topic in model.top_terms(10, by=by):  # the default: data-only weights
+            assert "ghost" not in [term for term, _ in topic], by
+    data = model.topic_term_data_
+    assert np.allclose(data.sum(axis=1), 1.0) and np.all(data > 0)
+    counts = model.topic_term_counts_
+    assert np.allclose(data, counts / counts.sum(axis=1, keepdims=True), rtol=1e-6, atol=1e-9)
+    assert data[0, ghost] < 1e-9
+    # the theme's own (planted) words lead its data-only list
+    top = [term for term, _ in model.top_terms(10)[0]]
+    assert sum(term.startswith("t0w") for term in top) >= 5, top
+    with pytest.raises(ValueError, match="weights"):
+        model.top_terms(weights="prior")
+
+
+def test_data_only_terms_survive_save_and_load(guided, tmp_path):
+    loaded = LdaTopicModel.load(guided.save(tmp_path / "lda"))
+    assert np.array_equal(loaded.topic_term_data_, guided.topic_term_data_)
+    for by in ("probability", "relevance", "frex"):
+        assert loaded.top_terms(10, by=by) == guided.top_terms(10, by=by)
+
+
 def test_frex_is_the_harmonic_mean_of_frequency_and_exclusivity_ranks():
     phi = np.array([[0.4, 0.3, 0.2, 0.1], [0.4, 0.05, 0.15, 0.4]])
     # topic 0: frequency ECDF (1, .75, .5, .25); exclusivity .5, .857, .571, .2 -> ECDF (.5, 1, .75, .25)

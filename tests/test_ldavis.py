@@ -21,7 +21,7 @@ import pytest
 from gensim.corpora import Dictionary
 from gensim.models import LdaModel
 
-from policytopics.ldavis import VIS_ID, ldavis_data, ldavis_html, write_ldavis_html
+from policytopics.ldavis import VIS_ID, ldavis_data, ldavis_html, model_ldavis_html, write_ldavis_html
 
 GROUPS = [
     ["招商", "项目", "投资", "签约", "落地", "企业"],
@@ -218,3 +218,35 @@ def test_inconsistent_inputs_are_refused(lda_inputs):
         ldavis_data(**{**inputs, "doc_lengths": inputs["doc_lengths"][:-1]})
     with pytest.raises(ValueError, match="non-negative"):
         ldavis_data(**{**inputs, "topic_term": -inputs["topic_term"]})
+
+
+def test_a_models_page_shows_its_data_only_topics():
+    """model_ldavis_html (what a run writes) draws the data-only topic-term distribution: a
+    keyword whose seed prior has no data behind it is not among its topic's terms."""
+    from policytopics.config import FeaturesConfig
+    from policytopics.features import build_dictionary, to_bow
+    from policytopics.models.lda import LdaTopicModel
+
+    docs = _docs()
+    # "幽灵" has a corpus frequency of 30 (scaling its prior to 30 pseudo-counts, more than
+    # any investment word's 12 occurrences) but no unit the model sees uses it
+    dictionary = build_dictionary([*docs, ["幽灵"] * 15, ["幽灵"] * 15], FeaturesConfig(no_below=2, no_above=1.0))
+    keywords = {"investment": ["招商", "幽灵"], "environment": ["生态"], "cadre": ["党建"]}
+    model = LdaTopicModel(3, seed_keywords=keywords, passes=5, no_above=1.0, random_state=7).fit_bow(
+        dictionary, to_bow(dictionary, docs))
+    assert model.topic_term_[0].argmax() == model.dictionary_.token2id["幽灵"]  # the prior's echo
+    lengths = [len(doc) for doc in docs[:-1]] + [0]  # a unit of length 0 is left out
+    page = model_ldavis_html(model, lengths, R=6, embed_font=False)
+    assert page == ldavis_html(model.topic_term_data_, model.doc_topic_[:-1], lengths[:-1], model.vocabulary_,
+                               model.term_frequency_, R=6, embed_font=False)
+
+    def topic1(page):
+        data = _data(page)
+        return [term for term, category in zip(data["tinfo"]["Term"], data["tinfo"]["Category"]) if category == "Topic1"]
+
+    assert set(topic1(page)) == set(GROUPS[0])  # the investment words, and only they
+    posterior = ldavis_html(model.topic_term_, model.doc_topic_[:-1], lengths[:-1], model.vocabulary_,
+                            model.term_frequency_, R=6, embed_font=False)
+    assert "幽灵" in topic1(posterior)  # what the page showed from topic_term_
+    with pytest.raises(ValueError, match="doc_lengths"):
+        model_ldavis_html(model, lengths[:-1])

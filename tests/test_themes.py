@@ -121,3 +121,66 @@ def test_keyword_evidence_is_averaged_in_only_where_a_keyword_occurs():
     assert combine_theme_shares(model, keywords, 1.0)[0].tolist() == [1.0, 0.0, 0.0]
     with pytest.raises(ValueError, match="keyword_weight"):
         combine_theme_shares(model, keywords, 1.5)
+
+
+# -- ThemeScorer ------------------------------------------------------------------------------
+
+from policytopics.themes import MIXED, NONE, ThemeScorer, theme_dirichlet  # noqa: E402
+
+
+def _synthetic_speech(n_units, seed=0, tokens=40):
+    """Units of a speech about theme a (60%) and b (30%): Dirichlet parameters as a fitted
+    model would give, from multinomial counts of ``tokens`` words per unit."""
+    rng = np.random.default_rng(seed)
+    counts = rng.multinomial(tokens, [0.6, 0.3, 0.1], size=n_units).astype(float)
+    return counts + 0.1
+
+
+def test_theme_dirichlet_aggregates_topics_and_restores_the_posterior_scale():
+    doc_topic = np.array([[0.4, 0.1, 0.3, 0.2], [0.25, 0.25, 0.25, 0.25]])
+    dirichlet = theme_dirichlet(doc_topic, 2.0, np.array([8, 0]), ["a", "b", "a", None], ["a", "b"])
+    assert dirichlet[0].tolist() == pytest.approx([7.0, 1.0, 2.0])  # (2 + 8) x (0.7, 0.1, 0.2)
+    assert dirichlet[1].tolist() == [0.0, 0.0, 2.0]  # no token: no evidence of a theme
+
+
+def test_units_are_none_below_the_theme_mass_and_mixed_below_the_margin():
+    scorer = ThemeScorer(["a", "b"], min_theme_mass=0.5, min_margin=0.2, draws=20)
+    units = scorer.score_units(np.array([[8.0, 1.0, 1.0], [5.0, 4.0, 1.0], [1.0, 1.0, 8.0], [0.0, 0.0, 1.0]]))
+    assert units.labels == ["a", MIXED, NONE, NONE]
+    assert units.shares[2].tolist() == [0.0, 0.0, 1.0]
+    assert units.shares[0, :2].sum() == pytest.approx(1.0) and units.shares[0, 2] == 0.0
+    assert units.assigned.tolist() == [True, True, False, False]
+
+
+def test_intervals_contain_the_point_estimate_and_narrow_as_a_speech_grows():
+    scorer = ThemeScorer(["a", "b"], draws=400, random_state=3)
+    widths = []
+    for n_units in (4, 16, 64, 256):
+        units = scorer.score_units(_synthetic_speech(n_units, seed=n_units))
+        docs = scorer.score_documents(units, ["d"] * n_units, [100] * n_units, ["d"])
+        assert (docs.low <= docs.shares + 1e-12).all() and (docs.shares <= docs.high + 1e-12).all()
+        assert (units.low <= units.shares + 1e-12).all() and (units.shares <= units.high + 1e-12).all()
+        widths.append(float(docs.high[0, 0] - docs.low[0, 0]))
+    assert widths == sorted(widths, reverse=True) and widths[-1] < widths[0] / 4, widths
+    assert docs.labels == ["a"] and docs.distinct == [True]
+    assert docs.rankings[0] == "a > b"
+
+
+def test_documents_weight_units_by_length_and_label_by_threshold():
+    scorer = ThemeScorer(["a", "b"], document_min_share=0.6, draws=50)
+    units = scorer.score_units(np.array([[9.0, 1.0, 0.1], [1.0, 9.0, 0.1], [0.1, 0.1, 9.0]]))
+    docs = scorer.score_documents(units, ["d1", "d1", "d2"], [30, 10, 5], ["d1", "d2", "d3"])
+    assert docs.shares[0].round(3).tolist() == [0.7, 0.3, 0.0]
+    assert docs.labels == ["a", NONE, NONE]  # d2: all unassigned; d3: no units
+    assert np.isnan(docs.shares[2]).all() and docs.rankings[2] == ""
+    spread = scorer.score_documents(units, ["d", "d", "d"], [10, 10, 1], ["d"])
+    assert spread.labels == [MIXED]  # top share 0.48 < 0.6, little unassigned
+
+
+def test_scoring_is_reproducible_from_the_seed_and_varies_with_it():
+    dirichlet = _synthetic_speech(20)
+    def run(seed):
+        scorer = ThemeScorer(["a", "b"], draws=50, random_state=seed)
+        return scorer.score_documents(scorer.score_units(dirichlet), ["d"] * 20, [50] * 20, ["d"]).low
+    assert (run(1) == run(1)).all()
+    assert not (run(1) == run(2)).all()

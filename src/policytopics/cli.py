@@ -11,7 +11,8 @@ Commands::
     python -m policytopics clean CONFIG [--set key.path=value ...] [--force]  # policytopics.clean_corpus
     python -m policytopics check CONFIG [--set ...]                  # print the resolved config
     python -m policytopics tokens CONFIG "一段文字" [--set ...]        # how a text is tokenised
-    python -m policytopics validate CONFIG LABELS.csv [--set ...] [--force]   # unit themes vs hand labels
+    python -m policytopics validate RUN_DIR LABELS.csv [--split NAME] [--seed N] [--out FILE.json]
+                                                       # a run folder's unit themes vs hand labels
 
 ``--force`` (the commands that write a run folder) replaces a run folder that was made from
 another config; without it such a folder is left alone and the command exits with code 2.
@@ -45,19 +46,21 @@ def _build_parser() -> argparse.ArgumentParser:
         "run": "run the whole pipeline and write results/<name>/",
         "clean": "run only ingestion, cleaning and segmentation and write the cleaned documents",
         "check": "check a config and print it resolved, with every default filled in",
-        "validate": "run a config and compare its unit themes with hand-coded labels "
-        "(accuracy, per-theme precision and recall, Cohen's kappa), next to the plain keyword count",
+        "validate": "compare the unit themes of a run folder (written by run; nothing is re-run) with "
+        "hand-coded labels: accuracy, macro-F1, Cohen's kappa with intervals, per-theme precision and "
+        "recall, the confusion table, next to the plain keyword count and the keyword mixing, with McNemar tests",
         "tokens": "show how a text is tokenised under a config: every word, its POS tag, "
         "and whether it is kept or why it is dropped",
     }
     for name, help_text in helps.items():
         command = commands.add_parser(name, help=help_text, description=help_text)
+        if name == "validate":
+            _add_validate_arguments(command)
+            continue
         command.add_argument("config", help="a YAML config file, e.g. configs/default.yaml")
         if name == "tokens":
             command.add_argument("text", nargs="?", help="the text (read from stdin when omitted)")
-        if name == "validate":
-            command.add_argument("labels", help="CSV with unit_id (or snippet) and theme columns")
-        if name in ("run", "clean", "validate"):  # the commands that write a run folder
+        if name in ("run", "clean"):  # the commands that write a run folder
             command.add_argument(
                 "--force",
                 action="store_true",
@@ -75,6 +78,17 @@ def _build_parser() -> argparse.ArgumentParser:
         verbosity.add_argument("-v", "--verbose", action="store_true", help="log every file")
         verbosity.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
     return parser
+
+
+def _add_validate_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("run_dir", help="a run folder written by run, e.g. results/default")
+    command.add_argument("labels", help="CSV with unit_id (or snippet) and theme columns, optionally split")
+    command.add_argument("--split", metavar="NAME", help="keep only the labels whose split column is NAME")
+    command.add_argument("--seed", type=int, help="seed of the bootstrap (default: the run's seed)")
+    command.add_argument("--out", metavar="FILE.json", help="also write every figure as JSON to this file")
+    verbosity = command.add_mutually_exclusive_group()
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="log every file")
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
 
 
 def _configure_logging(verbose: bool, quiet: bool) -> None:
@@ -99,16 +113,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(args.verbose, args.quiet)
     config = None
     try:
+        if args.command == "validate":  # reads a run folder: no config, nothing re-run
+            from policytopics.validation import validate_run
+
+            print(validate_run(args.run_dir, args.labels, split=args.split, seed=args.seed, out=args.out))
+            return 0
         from policytopics.config import load_config
 
         config = load_config(args.config, args.overrides)
         if args.command == "check":
             sys.stdout.write(config.to_yaml())
-            return 0
-        if args.command == "validate":
-            from policytopics.pipeline import validate_run
-
-            print(validate_run(config, args.labels, force=args.force))
             return 0
         if args.command == "tokens":
             from policytopics.tokenize import Tokenizer, format_decisions
@@ -125,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except PolicytopicsError as error:
         message = " ".join(str(error).split())  # one line, whatever the message holds
-        if _SETTING_FIRST.match(message) and args.config not in message:
+        if _SETTING_FIRST.match(message) and args.command != "validate" and args.config not in message:
             message = f"{args.config}: {message}"  # a setting found impossible at run time
         print(f"error: {message}", file=sys.stderr)
         return 2
@@ -133,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        if config is not None and args.command in ("run", "clean", "validate"):
+        if config is not None and args.command in ("run", "clean"):
             folder = f"{config.output.results_dir}/{config.name}"
             print(f"interrupted: the run was stopped; {folder} was left as it was", file=sys.stderr)
         else:

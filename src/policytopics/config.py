@@ -296,22 +296,34 @@ class ThemesConfig(_Section):
         description="Use only these theme ids of the codebook (null = every theme); an id "
         "missing from the codebook is an error.",
     )
-    min_share: float = Field(
+    min_theme_mass: float = Field(
         0.3,
         ge=0.0,
         le=1.0,
-        description="A unit's dominant theme needs at least this share, otherwise the unit is "
-        "'unassigned'. A document's dominant theme is its top-ranked theme.",
+        description="A unit is 'none' (no theme) when the topic model puts less than this share "
+        "of it on the theme topics; its text then counts as 'unassigned' in its document's "
+        "shares. See docs/methods.md.",
     )
-    keyword_weight: float = Field(
-        0.5,
+    min_margin: float = Field(
+        0.0,
         ge=0.0,
         le=1.0,
-        description="Weight of the keyword evidence in a unit's theme shares: shares = "
-        "keyword_weight * (each theme's share of the unit's keyword hits) + (1 - keyword_weight) "
-        "* (the topic model's theme shares). Units without a keyword hit take the topic "
-        "model's shares alone. 0 = topic model only; 1 = plain keyword count wherever a "
-        "keyword occurs. See docs/methods.md.",
+        description="A unit about themes is labelled 'mixed' instead of its top theme when the "
+        "top theme's share (among the themes) leads the second by less than this. 0 = never mixed.",
+    )
+    document_min_share: float = Field(
+        0.2,
+        ge=0.0,
+        le=1.0,
+        description="A document's dominant theme is its top-ranked theme when that theme's share "
+        "is at least this; otherwise its dominant theme is 'none'.",
+    )
+    draws: int = Field(
+        200,
+        ge=10,
+        description="Draws for the 95% intervals: each draw takes every unit's theme shares from "
+        "its variational Dirichlet posterior and, for documents, resamples the document's units "
+        "(bootstrap). Seeded by `seed`.",
     )
 
 
@@ -383,17 +395,49 @@ class LdaConfig(_Section):
 
 
 class SelectionConfig(_Section):
-    """Model selection: a sweep over num_topics and refits with other seeds."""
+    """Model selection: a sweep over num_topics with refits, and how the run's K is chosen."""
 
     num_topics: list[Annotated[int, Field(ge=2)]] = Field(
-        [8, 10, 12, 15], min_length=1, description="K values swept (coherence, diversity, perplexity)."
+        [8, 10, 12, 15], min_length=1, description="K values swept (held-out perplexity, coherence, "
+        "diversity, stability); with choose: auto the run's K is one of them."
     )
     stability_seeds: int = Field(
-        3, ge=0, description="Refits with other seeds per K for the stability report (0 = none)."
+        3, ge=0, description="Refits with other seeds (seed + 1, seed + 2, ...) per K for the "
+        "stability report and the standard error of the held-out perplexity (0 = none)."
     )
     workers: int = Field(
         0, ge=0, description="Processes for the sweep (0 = one per core); each fit is "
         "single-process and deterministic."
+    )
+    heldout_fraction: float = Field(
+        0.1, gt=0.0, le=0.5,
+        description="Share of the units (those with a term of the model vocabulary) held out of "
+        "every sweep fit, drawn once with the run seed; the sweep's perplexity is computed on "
+        "them. The run's own model is fitted on all units.",
+    )
+    choose: Literal["auto", "fixed"] = Field(
+        "auto",
+        description="auto: the run's K is chosen from the sweep by the rule of docs/methods.md "
+        "(section 6): stability at least min_stability, held-out perplexity within perplexity_se "
+        "standard errors of the lowest, then the highest coherence, ties to the smaller K. "
+        "fixed: the run's K is lda.num_topics.",
+    )
+    min_stability: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="auto: a K is eligible only if the mean top-term Jaccard overlap of its "
+        "refits with the run seed's fit is at least this (0.5: matched topics share about two "
+        "thirds of their top terms). Not applied without refits (stability_seeds: 0).",
+    )
+    perplexity_se: float = Field(
+        1.0, ge=0.0,
+        description="auto: an eligible K fits as well as the best if its mean held-out perplexity "
+        "is at most the lowest mean plus this many standard errors (over seeds) of that lowest "
+        "mean (the one-standard-error rule; 0 keeps only the lowest).",
+    )
+    coherence: Literal["c_npmi", "c_v"] = Field(
+        "c_npmi",
+        description="auto: the coherence measure (mean over topics, on data-only top terms) that "
+        "picks among the K that fit as well as the best.",
     )
 
 

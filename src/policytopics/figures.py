@@ -363,12 +363,22 @@ def _require_columns(table: pd.DataFrame, columns: Sequence[str], name: str) -> 
         raise FigureError(f"{name}: missing column(s) {', '.join(missing)}")
 
 
+#: Labels of units and speeches that name no single theme (policytopics.themes.NONE and MIXED),
+#: drawn in the grey of ``unassigned``.
+_NOT_A_THEME = {"none": UNASSIGNED, "mixed": UNASSIGNED}
+#: ``theme_*`` columns of the run tables that are not a theme's share (nor its interval bounds).
+_NON_SHARE_COLUMNS = frozenset({"theme_ranking", "theme_distinct", "theme_mass"})
+
+
 def _theme_columns(table: pd.DataFrame, theme_labels: Mapping[str, str], name: str) -> list[str]:
     """The ``theme_<id>`` columns of the labelled themes plus ``theme_unassigned``, checked."""
     labels = _labels_with_unassigned(theme_labels)
     columns = [f"theme_{theme}" for theme in labels]
     _require_columns(table, columns, name)
-    present = [c for c in table.columns if c.startswith("theme_") and c != "theme_ranking"]
+    present = [
+        c for c in table.columns
+        if c.startswith("theme_") and c not in _NON_SHARE_COLUMNS and not c.endswith(("_low", "_high"))
+    ]
     extra = sorted(set(present) - set(columns))
     if extra:
         raise FigureError(
@@ -607,6 +617,7 @@ def theme_bars(documents: pd.DataFrame, theme_labels: Mapping[str, str]) -> Figu
         columns = _theme_columns(documents, theme_labels, "documents")
         _require_columns(documents, ("theme",), "documents")
         table = _analysed_documents(documents)
+        table["theme"] = table["theme"].replace(_NOT_A_THEME)
         _check_known_themes(table["theme"], labels, "documents")
         shares = _share_matrix(table, columns, "documents")
         rows = _short_titles(list(table["title"]), list(table["doc_id"]))
@@ -840,7 +851,7 @@ def theme_flow(documents: pd.DataFrame, units: pd.DataFrame, theme_labels: Mappi
         rows = _short_titles(list(table["title"]), list(table["doc_id"]))
         row_of = {str(doc_id): index for index, doc_id in enumerate(table["doc_id"])}
         flow = units.loc[units["doc_id"].astype(str).isin(row_of)].copy()
-        flow["theme"] = flow["theme"].fillna(UNASSIGNED).astype(str)
+        flow["theme"] = flow["theme"].fillna(UNASSIGNED).astype(str).replace(_NOT_A_THEME)
         _check_known_themes(flow["theme"], labels, "units")
         flow["row"] = flow["doc_id"].astype(str).map(row_of)
         flow = flow.sort_values(["row", "position"], kind="stable")

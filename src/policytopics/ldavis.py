@@ -1,9 +1,18 @@
 """A self-contained, reproducible LDAvis page (pyLDAvis) for a fitted topic model.
 
 In: a topic-term matrix, a document-topic matrix, document lengths, the vocabulary and the
-corpus term frequencies (any topic model: gensim LDA, or clusters as term distributions).
-Out: one HTML page (a string, or a file) that works offline and is byte-identical for
-identical inputs.
+corpus term frequencies (any topic model: gensim LDA, or clusters as term distributions), or
+a fitted :class:`~policytopics.models.lda.LdaTopicModel` (:func:`model_ldavis_html`). Out:
+one HTML page (a string, or a file) that works offline and is byte-identical for identical
+inputs.
+
+Which topic-term distribution a run's page shows: :func:`model_ldavis_html`, which the run
+uses, takes the model's data-only distribution
+(:attr:`~policytopics.models.lda.LdaTopicModel.topic_term_data_`: the units' expected counts
+per topic plus a 1e-9 smoothing, normalised), not its posterior ``topic_term_``, in which a
+guided topic's keywords carry the prior's pseudo-counts (as many again as their corpus
+count). The bars, the relevance ranking and the distances between topics then show what the
+units put in each topic, like ``topics.csv``, rather than partly echo the codebook.
 
 How the page differs from ``pyLDAvis.save_html``:
 
@@ -48,7 +57,7 @@ import numpy as np
 
 from policytopics.fonts import font_face_css
 
-__all__ = ["VIS_ID", "ldavis_data", "ldavis_html", "write_ldavis_html"]
+__all__ = ["VIS_ID", "ldavis_data", "ldavis_html", "model_ldavis_html", "write_ldavis_html"]
 
 #: The fixed HTML id of the visualisation element.
 VIS_ID = "policytopics-ldavis"
@@ -341,3 +350,44 @@ def write_ldavis_html(
     page = ldavis_html(topic_term, doc_topic, doc_lengths, vocabulary, term_frequency, **kwargs)
     path.write_bytes(page.encode("utf-8"))
     return path
+
+
+def model_ldavis_html(model: Any, doc_lengths: Sequence[float], **kwargs: Any) -> str:
+    """The LDAvis page of a fitted :class:`~policytopics.models.lda.LdaTopicModel`.
+
+    Shows the model's data-only topic-term distribution (``model.topic_term_data_``, no
+    prior pseudo-counts; see the module docstring), its units' topic proportions
+    (``model.doc_topic_``), its vocabulary and term frequencies. Units of length 0 are left
+    out (LDAvis needs every length above 0).
+
+    Parameters
+    ----------
+    model : LdaTopicModel
+        A fitted model.
+    doc_lengths : sequence of float
+        Tokens per unit, one per row of ``model.doc_topic_``.
+    **kwargs
+        As for :func:`ldavis_html` (``title``, ``R``, ``lambda_step``, ``embed_font``).
+
+    Returns
+    -------
+    str
+        The HTML page.
+
+    Examples
+    --------
+    >>> from policytopics.models.lda import LdaTopicModel
+    >>> units = [["招商", "项目", "投资"], ["生态", "环保", "污染"]] * 5
+    >>> model = LdaTopicModel(2, passes=3, no_above=1.0, random_state=1).fit(units)
+    >>> page = model_ldavis_html(model, [3] * 10, R=3, embed_font=False)
+    >>> "招商" in page
+    True
+    """
+    lengths = np.asarray(doc_lengths, dtype=np.float64)
+    if lengths.shape != (model.doc_topic_.shape[0],):
+        raise ValueError(f"doc_lengths has {lengths.size} entries, the model has {model.doc_topic_.shape[0]} units")
+    keep = np.flatnonzero(lengths > 0)
+    return ldavis_html(
+        model.topic_term_data_, model.doc_topic_[keep], lengths[keep].tolist(),
+        list(model.vocabulary_), model.term_frequency_, **kwargs,
+    )

@@ -22,15 +22,14 @@ from policytopics.records import Document, Unit
 from policytopics.themes import (
     UNASSIGNED,
     Codebook,
+    DocumentThemes,
     KeywordCheck,
+    ThemeScorer,
+    UnitThemes,
     check_keywords,
-    combine_theme_shares,
     document_theme_shares,
-    dominant_themes,
-    keyword_theme_shares,
     load_codebook,
-    theme_ranking,
-    topic_theme_shares,
+    theme_dirichlet,
 )
 
 logger = logging.getLogger("policytopics")
@@ -44,13 +43,9 @@ class ModelResults:
     keyword_check: KeywordCheck
     lda: Any
     topic_themes: list[str]
-    topic_unit_shares: np.ndarray
-    keyword_unit_shares: np.ndarray
-    unit_shares: np.ndarray
-    unit_themes: list[str]
-    doc_ids: list[str]
-    doc_shares: np.ndarray
-    doc_themes: list[str]
+    #: the theme measurement of every unit and kept document (:class:`policytopics.themes.ThemeScorer`)
+    unit_measures: UnitThemes
+    doc_measures: DocumentThemes
     doc_topic: np.ndarray
     coherence: dict[str, list[float]]
     clusters: Any
@@ -66,6 +61,31 @@ class ModelResults:
     def theme_columns(self) -> list[str]:
         """Theme ids plus ``unassigned``: the columns of the share matrices."""
         return [*self.codebook.ids, UNASSIGNED]
+
+    @property
+    def unit_shares(self) -> np.ndarray:
+        """Units × (themes + unassigned) shares (see :class:`policytopics.themes.UnitThemes`)."""
+        return self.unit_measures.shares
+
+    @property
+    def unit_themes(self) -> list[str]:
+        """Each unit's label: a theme id, ``mixed`` or ``none``."""
+        return self.unit_measures.labels
+
+    @property
+    def doc_ids(self) -> list[str]:
+        """The kept documents, in row order of :attr:`doc_shares`."""
+        return self.doc_measures.doc_ids
+
+    @property
+    def doc_shares(self) -> np.ndarray:
+        """Documents × (themes + unassigned) shares."""
+        return self.doc_measures.shares
+
+    @property
+    def doc_themes(self) -> list[str]:
+        """Each kept document's dominant theme, or ``none``."""
+        return self.doc_measures.labels
 
 
 def check_model_config(config: Config) -> Codebook:
@@ -190,29 +210,42 @@ def fit_models(
     except ValueError as error:  # no term survives the vocabulary filter
         raise PolicytopicsError(f"features: {error}") from None
 
-    # One pool of fits: every (K, seed) of the sweep plus the run's own model, which is the
-    # sweep's (lda.num_topics, seed) fit when that K is swept (fitted once, used twice). Fits
-    # found in the cache are read; the others run in worker processes while this process
-    # clusters the units.
+    # Two pools of fits, read from the cache when computed before. (1) The model-selection
+    # sweep: every (K, seed) of selection.num_topics x the run seed and the stability seeds,
+    # fitted on the training units of a split drawn with the run seed (perplexity on the
+    # held-out units); its fits run in worker processes while this process clusters the units.
+    # (2) The run's model: the chosen K (selection.choose) with the run seed, fitted on all units.
+    from policytopics.evaluate import choose_num_topics, heldout_split, mark_chosen
+
     seeds = [config.seed + offset for offset in range(config.selection.stability_seeds + 1)]
     grid = [(int(k), seed) for k in config.selection.num_topics for seed in seeds]
-    main = (int(config.lda.num_topics), config.seed)
     factory = factory_from_config(config.lda, config.features, seed_keywords)
-    tasks = grid + ([main] if main not in grid else [])
+    try:
+        split = heldout_split(np.diff(features.bows.offsets), config.selection.heldout_fraction, config.seed)
+    except ValueError as error:  # fewer than 2 units with a term
+        raise PolicytopicsError(f"selection.heldout_fraction: {error}") from None
     with FitPool(
-        token_lists, features, factory, tasks, resolve_workers(config.selection.workers),
-        topn=config.lda.top_n, cache_dir=cache_dir,
+        token_lists, features, factory, grid, resolve_workers(config.selection.workers),
+        topn=config.lda.top_n, cache_dir=cache_dir, heldout=split,
     ) as pool:
         # The clusters see the same vocabulary as LDA (after filter_extremes), so the two are compared fairly.
         model_vocabulary = set(features.dictionary.token2id)
         clusters = TfidfKMeans.from_config(config.cluster, config.seed, memory=cache_dir).fit(
             token_lists.restricted(model_vocabulary)
         )
-        lda = pool.model(*main)
-        scores = pool.result(*main).coherence
         evaluations = {task: pool.result(*task) for task in grid}
         fitted = pool.fitted
-    selection = sweep_rows(evaluations, [int(k) for k in config.selection.num_topics], seeds)
+    rows = sweep_rows(evaluations, [int(k) for k in config.selection.num_topics], seeds)
+    choice = choose_num_topics(rows, config.selection, int(config.lda.num_topics))
+    selection = mark_chosen(rows, choice.num_topics)
+    logger.info("models: %s", choice.reason)
+    main = (choice.num_topics, config.seed)
+    # one fit: in this process (a worker would only wait for it)
+    with FitPool(token_lists, features, factory, [main], 1, topn=config.lda.top_n, cache_dir=cache_dir) as final:
+        lda = final.model(*main)
+        scores = final.result(*main).coherence
+        fitted += final.fitted
+    tasks = [*grid, main]  # the sweep's fits and the run's model: len(grid) + 1 fits
     logger.info(
         "models: %d LDA fits, %d read from the cache, %d fitted", len(tasks), len(tasks) - fitted, fitted
     )
@@ -224,33 +257,31 @@ def fit_models(
             lda.topic_term_, lda.vocabulary_, keyword_check.usable, config.lda.map_min_weight, config.lda.map_margin
         )
     ids = codebook.ids
-    topic_unit_shares = topic_theme_shares(lda.doc_topic_, [t if t != UNASSIGNED else None for t in topic_themes], ids)
-    keyword_unit_shares = keyword_theme_shares(token_lists, {theme: keyword_check.usable[theme] for theme in ids})
-    unit_shares = combine_theme_shares(topic_unit_shares, keyword_unit_shares, config.themes.keyword_weight)
-    unit_themes = dominant_themes(unit_shares, ids, config.themes.min_share)
-
+    # The codebook has entered the model (prior and start); theme shares are its posterior.
+    scorer = ThemeScorer.from_config(config, ids)
+    n_tokens = features.bows.token_counts()
+    dirichlet = theme_dirichlet(
+        lda.doc_topic_, float(np.sum(lda.model_.alpha)), n_tokens, [t if t != UNASSIGNED else None for t in topic_themes], ids
+    )
+    unit_measures = scorer.score_units(dirichlet)
     kept = [doc for doc in documents if not doc.duplicate_of]
     doc_ids = [doc.doc_id for doc in kept]
     lengths = [unit.n_chars for unit in units]
     doc_of_unit = [unit.doc_id for unit in units]
-    doc_shares = document_theme_shares(unit_shares, doc_of_unit, lengths, doc_ids)
-    # A speech mixes themes by nature: its dominant theme is simply its top-ranked one
-    # (min_share applies to units, which carry one point each).
-    doc_themes = [theme_ranking(shares, ids)[0] for shares in np.nan_to_num(doc_shares)]
+    doc_measures = scorer.score_documents(unit_measures, doc_of_unit, lengths, doc_ids)
     doc_topic = document_theme_shares(lda.doc_topic_, doc_of_unit, lengths, doc_ids)
 
     cluster_topic_themes = map_topics_to_themes(
         clusters.centroid_term_, list(clusters.terms_), keyword_check.usable, config.lda.map_min_weight, config.lda.map_margin
     )
     cluster_themes = [cluster_topic_themes[label] if label >= 0 else UNASSIGNED for label in clusters.labels_]
-    ari, table = agreement(unit_themes, cluster_themes)
+    ari, table = agreement(unit_measures.labels, cluster_themes)
     logger.info(
         "models: %s LDA with %d topics, %d clusters (ARI with LDA themes %.3f), %d sweep fits",
         config.lda.method, lda.topic_term_.shape[0], clusters.k_, ari, len(selection),
     )
     return ModelResults(
-        codebook, keyword_check, lda, topic_themes, topic_unit_shares, keyword_unit_shares, unit_shares, unit_themes, doc_ids, doc_shares,
-        doc_themes, doc_topic, scores, clusters, cluster_themes, ari, table, selection,
+        codebook, keyword_check, lda, topic_themes, unit_measures, doc_measures, doc_topic, scores, clusters, cluster_themes, ari, table, selection,
         {"lda_fits": len(tasks), "lda_fitted": fitted, "lda_from_cache": len(tasks) - fitted},
     )
 
@@ -259,28 +290,43 @@ def fit_models(
 
 
 def theme_share_columns(results: ModelResults) -> list[str]:
-    """``theme_<id>`` columns (themes, then unassigned) followed by ``theme``."""
-    return [f"theme_{column}" for column in results.theme_columns] + ["theme"]
+    """``theme_<id>`` share columns (themes, then unassigned), their ``_low``/``_high``
+    interval columns, then ``theme``."""
+    shares = [f"theme_{column}" for column in results.theme_columns]
+    bounds = [f"{column}_{bound}" for column in shares for bound in ("low", "high")]
+    return shares + bounds + ["theme"]
+
+
+def _share_values(columns: list[str], shares: np.ndarray, low: np.ndarray, high: np.ndarray) -> dict[str, float]:
+    values = dict(zip(columns, map(float, shares)))
+    for column, lo, hi in zip(columns, low, high):
+        values[f"{column}_low"], values[f"{column}_high"] = float(lo), float(hi)
+    return values
 
 
 def unit_theme_values(results: ModelResults) -> Iterator[dict[str, Any]]:
-    """Per unit (in unit order, one at a time): its theme share columns and dominant theme."""
-    columns = theme_share_columns(results)[:-1]
+    """Per unit (in unit order, one at a time): shares, intervals, theme mass and label."""
+    columns = [f"theme_{column}" for column in results.theme_columns]
+    measures = results.unit_measures
     return (
-        {**dict(zip(columns, map(float, shares))), "theme": theme}
-        for shares, theme in zip(results.unit_shares, results.unit_themes)
+        {**_share_values(columns, shares, low, high), "theme": label, "theme_mass": float(mass)}
+        for shares, low, high, label, mass in zip(
+            measures.shares, measures.low, measures.high, measures.labels, measures.theme_mass
+        )
     )
 
 
 def document_theme_values(results: ModelResults) -> dict[str, dict[str, Any]]:
-    """Per kept document: share columns, dominant theme and theme ranking."""
-    columns = theme_share_columns(results)[:-1]
+    """Per kept document: shares with intervals, dominant theme and ranking."""
+    columns = [f"theme_{column}" for column in results.theme_columns]
+    measures = results.doc_measures
     values = {}
-    for doc_id, shares, theme in zip(results.doc_ids, results.doc_shares, results.doc_themes):
+    for index, doc_id in enumerate(measures.doc_ids):
         values[doc_id] = {
-            **dict(zip(columns, map(float, shares))),
-            "theme": theme,
-            "theme_ranking": " > ".join(theme_ranking(shares, results.codebook.ids)),
+            **_share_values(columns, measures.shares[index], measures.low[index], measures.high[index]),
+            "theme": measures.labels[index],
+            "theme_distinct": measures.distinct[index],
+            "theme_ranking": measures.rankings[index],
         }
     return values
 
@@ -303,12 +349,18 @@ def topic_matrix_rows(
 
 
 def topics_rows(results: ModelResults, config: Config) -> list[dict[str, Any]]:
-    """topics.csv: topic, theme, seeded (guided), top/relevance/FREX terms, coherence."""
+    """topics.csv: topic, theme, seeded (guided), share, top/relevance/FREX terms, coherence.
+
+    Every term list and the coherence of its top terms come from the data-only topic-term
+    distribution (``lda.topic_term_data_``: the units' expected counts, without the guided
+    prior's keyword pseudo-counts), so they show what the units put in a topic rather than
+    echo the codebook. ``share`` is the mean of the units' topic proportions.
+    """
     lda = results.lda
     n = config.lda.top_n
-    by_probability = lda.top_terms(n, by="probability")
-    by_relevance = lda.top_terms(n, by="relevance", lambda_=config.lda.relevance_lambda)
-    by_frex = lda.top_terms(n, by="frex")
+    by_probability = lda.top_terms(n, by="probability", weights="data")
+    by_relevance = lda.top_terms(n, by="relevance", lambda_=config.lda.relevance_lambda, weights="data")
+    by_frex = lda.top_terms(n, by="frex", weights="data")
     shares = results.lda.doc_topic_.mean(axis=0)
     rows = []
     for k, theme in enumerate(results.topic_themes):
@@ -326,9 +378,10 @@ def topics_rows(results: ModelResults, config: Config) -> list[dict[str, Any]]:
 
 
 def topic_terms_rows(results: ModelResults, config: Config) -> list[dict[str, Any]]:
-    """topic_terms.csv: topic, rank, term, weight (probability), relevance."""
+    """topic_terms.csv: topic, rank, term, weight: the top terms of each topic by their
+    data-only probability (``lda.topic_term_data_``, without the prior's pseudo-counts)."""
     rows = []
-    probability = results.lda.top_terms(config.lda.top_n, by="probability")
+    probability = results.lda.top_terms(config.lda.top_n, by="probability", weights="data")
     for k, terms in enumerate(probability):
         for rank, (term, weight) in enumerate(terms, start=1):
             rows.append({"topic": k, "rank": rank, "term": term, "weight": float(weight)})

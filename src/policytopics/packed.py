@@ -222,6 +222,11 @@ class PackedBows(Sequence[list[tuple[int, int]]]):
         start, stop = self.offsets[index], self.offsets[index + 1]
         return list(zip(self.ids[start:stop].tolist(), self.counts[start:stop].tolist()))
 
+    def token_counts(self) -> np.ndarray:
+        """The number of tokens (sum of counts) of every unit."""
+        totals = np.concatenate([[0], np.cumsum(self.counts, dtype=np.int64)])
+        return totals[self.offsets[1:]] - totals[self.offsets[:-1]]
+
     def __iter__(self) -> Iterator[list[tuple[int, int]]]:
         offsets = self.offsets.tolist()
         block = 4096

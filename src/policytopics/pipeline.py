@@ -19,15 +19,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from policytopics import artifacts
 from policytopics.config import Config, load_config
-from policytopics.errors import PolicytopicsError
 from policytopics.records import CleanedText, Document, SkippedSource, Unit
-
-if TYPE_CHECKING:
-    from policytopics.validation import ValidationReport
+from policytopics.themes import MIXED, NONE
 
 logger = logging.getLogger("policytopics")
 
@@ -240,7 +237,7 @@ def document_rows(
         values = document_theme_values(themes)
         for row in rows:
             row.update(values.get(row["doc_id"], {}))  # duplicates keep empty theme cells
-        columns += theme_share_columns(themes) + ["theme_ranking"]
+        columns += theme_share_columns(themes) + ["theme_distinct", "theme_ranking"]
     return rows, columns
 
 
@@ -277,7 +274,7 @@ def unit_rows(units: list[Unit], themes: Any = None) -> tuple[Iterator[dict[str,
         from policytopics.modelling import theme_share_columns, unit_theme_values
 
         values = unit_theme_values(themes)
-        columns += theme_share_columns(themes)
+        columns += theme_share_columns(themes) + ["theme_mass"]
 
     def rows() -> Iterator[dict[str, Any]]:
         for unit in units:
@@ -528,7 +525,8 @@ def resource_hashes(config: Config) -> dict[str, str]:
 
 def _write_model_outputs(folder: Path, config: Config, units: list[Unit], results: Any, corpus: Any) -> None:
     from policytopics import modelling
-    from policytopics.ldavis import ldavis_html
+    from policytopics.evaluate import clustering_check, selection_summary
+    from policytopics.ldavis import model_ldavis_html
 
     lda = results.lda
     rows, columns = modelling.topic_matrix_rows(
@@ -561,19 +559,16 @@ def _write_model_outputs(folder: Path, config: Config, units: list[Unit], result
         "keywords_absent": len(results.keyword_check.absent),
         "clusters": int(results.clusters.k_),
         "agreement_ari": round(float(results.agreement_ari), 6),
-        "unit_themes": {t: results.unit_themes.count(t) for t in results.theme_columns},
+        **clustering_check(round(float(results.agreement_ari), 6), results.cluster_themes),
+        **selection_summary(results.selection, config.selection, config.lda.num_topics),
+        "unit_themes": {t: results.unit_themes.count(t) for t in [*results.codebook.ids, MIXED, NONE]},
         "document_themes": dict(zip(results.doc_ids, results.doc_themes)),
     })
-    import numpy as np
-
-    lengths = corpus.tokens.lengths()
-    with_tokens = np.flatnonzero(lengths > 0)  # LDAvis needs length > 0
+    # the data-only topic-term distribution (no prior pseudo-counts); units of length 0 left out
     artifacts.write_text(
         folder / "lda.html",
-        ldavis_html(
-            lda.topic_term_, lda.doc_topic_[with_tokens], lengths[with_tokens].tolist(),
-            list(lda.vocabulary_), lda.term_frequency_, title=f"policytopics: {config.name}",
-            embed_font=config.output.embed_font,
+        model_ldavis_html(
+            lda, corpus.tokens.lengths(), title=f"policytopics: {config.name}", embed_font=config.output.embed_font,
         ),
     )
     lda.save(folder / "model")
@@ -589,98 +584,16 @@ def _write_figures_and_report(folder: Path, config: Config, models: Any, manifes
     if config.output.figures:
         with _timed(timings, "figures"):
             figures = write_figures(
-                folder, {theme.id: theme.label_zh for theme in themes}, config.lda.num_topics,
+                folder, {theme.id: theme.label_zh for theme in themes}, models.lda.num_topics,
                 max_speeches=config.output.max_speeches_shown,
             )
     if config.output.report:
         provenance = {key: manifest[key] for key in ("config_sha256", "seed", "inputs", "resources", "packages")}
         with _timed(timings, "report"):
             write_report(
-                folder, themes, provenance, figures, config.lda.num_topics, config.output.embed_font, config.name,
+                folder, themes, provenance, figures, models.lda.num_topics, config.output.embed_font, config.name,
                 max_speeches=config.output.max_speeches_shown,
             )
-
-
-def validate_run(config: Config, labels_path: str | Path, *, force: bool = False) -> str:
-    """Run ``config`` and compare its unit themes with hand labels (see :func:`validation_reports`).
-
-    The run writes its run folder as :func:`run` does; ``force`` replaces one made from
-    another config (see :func:`run`).
-
-    Parameters
-    ----------
-    config : Config
-        The config to run (with the model stage).
-    labels_path : str or Path
-        CSV of hand labels with ``unit_id`` (or ``snippet``) and ``theme`` columns.
-    force : bool
-        Replace the run folder even if another config made it.
-
-    Returns
-    -------
-    str
-        The three validation reports (run themes, topic model alone, keyword count),
-        formatted and separated by blank lines.
-
-    Raises
-    ------
-    RunFolderConflictError
-        If the run folder was made from another config (and not ``force``).
-    LabelsError
-        If the labels file is missing or malformed.
-
-    Examples
-    --------
-    >>> print(validate_run(load_config("configs/default.yaml"), "tests/data/labels/seed_units.csv"))  # doctest: +SKIP
-    """
-    reports = validation_reports(run(config, force=force), labels_path)
-    return "\n\n".join(report.format(title) for title, report in reports.items())
-
-
-def validation_reports(result: RunResult, labels_path: str | Path) -> dict[str, ValidationReport]:
-    """Accuracy, kappa, per-theme precision/recall and confusion of a run's unit themes.
-
-    Three reports against the same hand labels: the run's themes (topic model with keyword
-    evidence, as configured), the topic model alone, and the plain keyword count.
-
-    Parameters
-    ----------
-    result : RunResult
-        A finished run with the model stage.
-    labels_path : str or Path
-        CSV with ``unit_id`` (or ``snippet``) and ``theme`` columns.
-
-    Returns
-    -------
-    dict of str to ValidationReport
-        Title to report, in the order above; ``report.format(title)`` prints one.
-
-    Examples
-    --------
-    >>> reports = validation_reports(run(config), "tests/data/labels/seed_units.csv")  # doctest: +SKIP
-    >>> [round(report.accuracy, 3) for report in reports.values()]  # doctest: +SKIP
-    [0.95, 0.899, 0.924]
-    """
-    from policytopics.themes import dominant_themes
-    from policytopics.validation import evaluate_labels, load_labels
-
-    if result.models is None:
-        raise PolicytopicsError("validation needs a run with the model stage")
-    config, models = result.config, result.models
-    labels = load_labels(labels_path, result.units)
-    ids = models.codebook.ids
-    unit_ids = [unit.unit_id for unit in result.units]
-
-    def report(themes: Sequence[str]) -> ValidationReport:
-        return evaluate_labels(dict(zip(unit_ids, themes)), labels, ids)
-
-    method, weight = config.lda.method, config.themes.keyword_weight
-    return {
-        f"{method} LDA with keyword evidence (keyword_weight {weight:g}; the run's themes)": report(models.unit_themes),
-        f"{method} LDA alone (keyword_weight 0, for comparison)": report(
-            dominant_themes(models.topic_unit_shares, ids, config.themes.min_share)),
-        "plain keyword count (for comparison)": report(dominant_themes(models.keyword_unit_shares, ids, 0.0)),
-    }
 
 
 def _execute(config: Config, stages: tuple[str, ...], force: bool = False) -> RunResult:

@@ -17,6 +17,10 @@ of that theme, so a reader can check a label against the text.
 
 from __future__ import annotations
 
+import re
+
+import yaml
+
 import base64
 import json
 from collections.abc import Mapping, Sequence
@@ -26,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from policytopics.fonts import font_face_css
-from policytopics.themes import UNASSIGNED, Theme
+from policytopics.themes import MIXED, NONE, UNASSIGNED, Theme
 
 #: Evidence: units quoted per theme and speech, the smallest unit share quoted, and the
 #: smallest document share for which a theme gets evidence at all.
@@ -90,7 +94,10 @@ def _speeches(
         if doc.get("duplicate_of"):
             continue
         shares = {theme: float(doc[f"theme_{theme}"]) for theme in theme_ids}
-        ranking = doc["theme_ranking"].split(" > ") if doc.get("theme_ranking") else []
+        # "a > b ≈ c": ">" where the difference's 95% interval excludes 0, "≈" where it does not
+        parts = re.split(r" ([>≈]) ", doc.get("theme_ranking") or "")
+        ranking = parts[::2] if parts != [""] else []
+        separators = ["", *parts[1::2]]
         evidence = []
         for theme in ranking if doc["doc_id"] in units_of else ():
             if shares[theme] < EVIDENCE_MIN_DOC_SHARE:
@@ -112,26 +119,67 @@ def _speeches(
             "n_chars": int(doc["n_chars"]),
             "n_units": int(doc["n_units"]),
             "theme": doc["theme"],
-            "ranking": [(theme, shares[theme]) for theme in ranking],
+            "ranking": [
+                {"theme": theme, "share": shares[theme], "low": float(doc[f"theme_{theme}_low"]),
+                 "high": float(doc[f"theme_{theme}_high"]), "separator": separator}
+                for theme, separator in zip(ranking, separators)
+            ],
+            "distinct": doc.get("theme_distinct") == "true",
             "unassigned": float(doc[f"theme_{UNASSIGNED}"]),
+            "unassigned_low": float(doc[f"theme_{UNASSIGNED}_low"]),
+            "unassigned_high": float(doc[f"theme_{UNASSIGNED}_high"]),
             "evidence": evidence,
             "has_evidence": doc["doc_id"] in units_of,
         })
     return speeches
 
 
-def _model_quality(run_dir: Path, num_topics: int) -> list[dict[str, Any]]:
+def _model_quality(run_dir: Path) -> list[dict[str, Any]]:
+    """Per swept K: the means over its fits, and whether it is the chosen K (the ``chosen``
+    column of ``model_selection.csv``, written when the run chose its K)."""
     selection = _read_csv(run_dir, "model_selection.csv")
     stability = _read_csv(run_dir, "stability.csv")
     rows = []
     for k in sorted({int(row["num_topics"]) for row in selection}):
         fits = [row for row in selection if int(row["num_topics"]) == k]
-        row: dict[str, Any] = {"num_topics": k, "fits": len(fits), "chosen": k == num_topics}
+        chosen = any(fit["chosen"] == "true" for fit in fits)
+        row: dict[str, Any] = {"num_topics": k, "fits": len(fits), "chosen": chosen}
         for measure in ("c_v", "c_npmi", "u_mass", "diversity", "perplexity"):
             row[measure] = _mean([float(fit[measure]) for fit in fits if fit.get(measure)])
         row["stability"] = _mean([float(s["jaccard"]) for s in stability if int(s["num_topics"]) == k and s["jaccard"]])
         rows.append(row)
     return rows
+
+
+def _selection(run_dir: Path, run_num_topics: int) -> dict[str, Any]:
+    """How the run's K was chosen: the rule the run applied
+    (:func:`policytopics.evaluate.choose_num_topics`) re-applied to ``model_selection.csv``
+    and the resolved config's ``selection`` and ``lda.num_topics`` (the rule reads the values
+    as the file holds them, so it gives the run's choice; ``summary.json`` holds the same)."""
+    import yaml
+
+    from policytopics.config import SelectionConfig
+    from policytopics.evaluate import choose_num_topics
+
+    settings = yaml.safe_load((run_dir / "config.resolved.yaml").read_text(encoding="utf-8")) or {}
+    rows = _read_csv(run_dir, "model_selection.csv")
+    choice = choose_num_topics(rows, SelectionConfig(**settings.get("selection", {})), int(settings["lda"]["num_topics"]))
+    if choice.num_topics != run_num_topics:
+        raise ValueError(
+            f"report: model_selection.csv and config.resolved.yaml choose K = {choice.num_topics}, "
+            f"but the run's model has K = {run_num_topics} (summary.json): the files are not of one run"
+        )
+    return {"choice": choice.choose, "reason": choice.reason, "heldout_units": choice.heldout_units}
+
+
+def _clustering(ari: float, agreement_rows: list[dict[str, str]]) -> dict[str, Any]:
+    """Whether the clustering agrees with the themes (:func:`policytopics.evaluate.clustering_check`),
+    from the adjusted Rand index and ``agreement.csv``, the units' cross-table."""
+    from policytopics.evaluate import clustering_check
+
+    cluster_themes = [row["cluster_theme"] for row in agreement_rows for _ in range(int(row["units"]))]
+    check = clustering_check(ari, cluster_themes)
+    return {"agrees": check["clustering_agrees"], "statement": check["clustering_statement"]}
 
 
 def _agreement_table(rows: list[dict[str, str]]) -> dict[str, Any]:
@@ -194,7 +242,12 @@ def report_context(
         Figure files relative to ``run_dir``; the PNGs are inlined, known figures in the
         order of :data:`FIGURE_CAPTIONS` (speeches first, model selection last).
     num_topics : int, optional
-        The run's K, marked in the model-quality table (default: ``summary.json``).
+        Not used (kept for existing callers): the run's K is ``summary.json``'s
+        ``num_topics``. The model-quality table marks the rows of ``model_selection.csv``'s
+        ``chosen`` column and says how K was chosen (the run's rule re-applied to that file
+        and the resolved config: ``summary.json``'s ``num_topics_reason``); the clustering
+        check is re-derived from ``summary.json``'s ``agreement_ari`` and ``agreement.csv``
+        (``summary.json``'s ``clustering_statement``).
     name : str, optional
         The run name shown (default: the folder's name; the pipeline passes ``config.name``
         because it writes into a staging folder).
@@ -211,14 +264,12 @@ def report_context(
     --------
     >>> context = report_context("results/default", codebook.themes, provenance)  # doctest: +SKIP
     >>> context["speeches"][0]["ranking"][:2]  # doctest: +SKIP
-    [('planning', 0.20057), ('livelihood', 0.159982)]
+    [{'theme': 'planning', 'share': 0.20057, 'low': 0.15, 'high': 0.25, 'separator': ''}, ...]
     """
     run_dir = Path(run_dir)
     summary = _read_json(run_dir, "summary.json")
     cleaning = _read_json(run_dir, "cleaning_report.json")
     theme_ids = [theme.id for theme in themes]
-    if num_topics is None:
-        num_topics = int(summary["num_topics"])
     documents = _read_csv(run_dir, "documents.csv")
     analysed = [doc["doc_id"] for doc in documents if not doc.get("duplicate_of")]
     quoted = analysed if max_speeches is None else analysed[:max_speeches]
@@ -227,11 +278,14 @@ def report_context(
     for topic in topics:
         topic["coherence"] = {m: topic[m] for m in ("c_v", "c_npmi", "u_mass") if m in topic}
     keywords = _read_csv(run_dir, "keywords.csv")
+    agreement_rows = _read_csv(run_dir, "agreement.csv")
+    config_path = run_dir / "config.resolved.yaml"
+    theme_settings = (yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}).get("themes", {}) if config_path.is_file() else {}
     return {
         "name": name or run_dir.name,
         "summary": summary,
         "themes": [{"id": t.id, "label_zh": t.label_zh, "label_en": t.label_en, "description": t.description} for t in themes],
-        "theme_label": {**{t.id: f"{t.label_zh} ({t.id})" for t in themes}, UNASSIGNED: "unassigned"},
+        "theme_label": {**{t.id: f"{t.label_zh} ({t.id})" for t in themes}, UNASSIGNED: "unassigned", NONE: "none (no theme reaches the threshold)", MIXED: "mixed"},
         "cleaning": {
             "steps": cleaning["steps"],
             "files": [
@@ -245,14 +299,16 @@ def report_context(
             "n_documents": cleaning["n_documents"],
             "n_units": cleaning["n_units"],
         },
-        "unit_theme_counts": [(theme, summary["unit_themes"].get(theme, 0)) for theme in [*theme_ids, UNASSIGNED]],
+        "unit_theme_counts": [(theme, summary["unit_themes"].get(theme, 0)) for theme in [*theme_ids, MIXED, NONE]],
         "speeches": _speeches(documents, units_of, theme_ids),
         "evidence_note": (f"Evidence is quoted for the first {len(quoted)} of {len(analysed)} speeches "
                           "(output.max_speeches_shown); units.csv has every unit." if len(quoted) < len(analysed) else ""),
         "topics": topics,
-        "quality": _model_quality(run_dir, num_topics),
+        "quality": _model_quality(run_dir),
+        "selection": _selection(run_dir, int(summary["num_topics"])),
+        "clustering": _clustering(float(summary["agreement_ari"]), agreement_rows),
         "agreement_ari": summary.get("agreement_ari"),
-        "agreement": _agreement_table(_read_csv(run_dir, "agreement.csv")),
+        "agreement": _agreement_table(agreement_rows),
         "keywords_absent": [row["keyword"] for row in keywords if row["status"] == "absent"],
         "keywords_split": [row["keyword"] for row in keywords if row["status"] == "split"],
         "figures": [
@@ -270,6 +326,8 @@ def report_context(
             "packages": dict(sorted(provenance["packages"].items(), key=lambda item: item[0].lower())),
         },
         "evidence_min_share": EVIDENCE_MIN_DOC_SHARE,
+        "min_theme_mass": float(theme_settings.get("min_theme_mass", 0.0)),
+        "document_min_share": float(theme_settings.get("document_min_share", 0.0)),
     }
 
 
@@ -345,7 +403,7 @@ def write_report(
     figures : sequence of str
         Figure files relative to ``run_dir`` to inline.
     num_topics : int, optional
-        The run's K (default: ``summary.json``'s).
+        Not used (see :func:`report_context`).
     embed_font : bool
         Embed the CJK glyphs the page uses (see :func:`render_report`).
     name : str, optional

@@ -443,3 +443,304 @@ def theme_ranking(shares: np.ndarray, theme_ids: Sequence[str]) -> list[str]:
     """
     order = sorted(range(len(theme_ids)), key=lambda i: (-shares[i], i))
     return [theme_ids[i] for i in order]
+
+
+# -- theme measurement ------------------------------------------------------------------------
+
+#: Unit label when the themes explain too little of a unit (its text counts as unassigned).
+NONE = "none"
+#: Unit label when the top two themes of a unit are too close to name one.
+MIXED = "mixed"
+
+
+def theme_dirichlet(doc_topic: np.ndarray, alpha_sum: float, n_tokens: np.ndarray, topic_themes: Sequence[str | None],
+                    theme_ids: Sequence[str]) -> np.ndarray:
+    """Each row's variational Dirichlet posterior aggregated to themes + one "other" column.
+
+    gensim's variational E-step gives every unit a Dirichlet posterior ``q(theta) = Dir(gamma)``
+    whose parameters sum to ``sum(alpha) + n`` (``n``: the unit's tokens in the vocabulary), so
+    ``gamma = doc_topic * (sum(alpha) + n)``. Summing the parameters of the topics of a theme
+    gives the exact posterior of that theme's share (the aggregation property of the
+    Dirichlet); every topic without a theme goes to the last column.
+
+    Parameters
+    ----------
+    doc_topic : numpy.ndarray
+        Units × topics, rows summing to 1 (``LdaTopicModel.doc_topic_``).
+    alpha_sum : float
+        The sum of the model's document-topic prior ``alpha``.
+    n_tokens : numpy.ndarray
+        Each unit's number of tokens in the model's vocabulary.
+    topic_themes : sequence of str or None
+        The theme of each topic (None or an unknown id: no theme).
+    theme_ids : sequence of str
+        The themes, in column order.
+
+    Returns
+    -------
+    numpy.ndarray
+        Units × (themes + 1) Dirichlet parameters; a unit without tokens has all of
+        ``alpha_sum`` in the last column (no evidence of any theme).
+
+    Examples
+    --------
+    >>> theme_dirichlet(np.array([[0.5, 0.25, 0.25]]), 1.0, np.array([3]), ["a", None, "a"], ["a"]).tolist()
+    [[3.0, 1.0]]
+    """
+    n_tokens = np.asarray(n_tokens, dtype=float)
+    dirichlet = topic_theme_shares(doc_topic * (alpha_sum + n_tokens)[:, None], list(topic_themes), theme_ids)
+    # a unit without a token of the vocabulary has only the prior: no evidence of any theme
+    dirichlet[n_tokens == 0, :-1] = 0.0
+    dirichlet[n_tokens == 0, -1] = alpha_sum
+    return dirichlet
+
+
+@dataclass(frozen=True)
+class UnitThemes:
+    """Theme measurement of units (rows) by :meth:`ThemeScorer.score_units`.
+
+    Attributes
+    ----------
+    theme_ids : list of str
+        The themes, in column order.
+    dirichlet : numpy.ndarray
+        Units × (themes + other): the posterior Dirichlet parameters.
+    theme_mass : numpy.ndarray
+        The posterior mean share of each unit on the theme topics together.
+    shares : numpy.ndarray
+        Units × (themes + unassigned): a unit about themes has its theme shares among the
+        themes (summing to 1) and 0 unassigned; a ``none`` unit has 1 unassigned.
+    low, high : numpy.ndarray
+        The 95% posterior interval of every share (the same shape).
+    labels : list of str
+        A theme id, ``mixed`` or ``none`` per unit.
+    """
+
+    theme_ids: list[str]
+    dirichlet: np.ndarray
+    theme_mass: np.ndarray
+    shares: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    labels: list[str]
+
+    @property
+    def assigned(self) -> np.ndarray:
+        """True for the units about themes (labelled a theme or ``mixed``)."""
+        return self.shares[:, -1] == 0.0
+
+
+@dataclass(frozen=True)
+class DocumentThemes:
+    """Theme shares of documents with intervals, by :meth:`ThemeScorer.score_documents`.
+
+    Attributes
+    ----------
+    doc_ids : list of str
+    shares, low, high : numpy.ndarray
+        Documents × (themes + unassigned); NaN for a document without units.
+    labels : list of str
+        The dominant theme: the top theme when its share reaches the threshold; otherwise
+        ``mixed`` (spread over several themes) or ``none`` (at least half of the text
+        unassigned, or no units).
+    rankings : list of str
+        Theme ids by share, ``>`` between two themes whose difference is distinguishable
+        (its 95% interval excludes 0), ``≈`` where it is not; empty without units.
+    distinct : list of bool
+        Whether the top theme's lead over the second is distinguishable.
+    """
+
+    doc_ids: list[str]
+    shares: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    labels: list[str]
+    rankings: list[str]
+    distinct: list[bool]
+
+
+class ThemeScorer:
+    """Theme shares of units and documents from a topic model's posterior, with intervals.
+
+    The one place where topic shares become theme shares. The codebook has already entered the
+    model (guided LDA: the prior and the start of the theme topics); the scorer uses no keyword
+    again. A unit's posterior is the model's variational Dirichlet over topics, aggregated to
+    themes (:func:`theme_dirichlet`). A unit is ``none`` when the themes together hold less
+    than ``min_theme_mass`` of it (greetings, procedure, content outside the codebook);
+    otherwise its theme shares are its posterior among the themes, and its label is the top
+    theme, or ``mixed`` when the lead over the second is below ``min_margin``. A document's
+    shares average its units' shares weighted by their length in characters, so
+    ``unassigned`` is the share of its text in ``none`` units. Intervals: every draw takes
+    each unit's theme shares from its Dirichlet posterior and, for documents, resamples the
+    document's units with replacement (bootstrap); the 2.5% and 97.5% quantiles of the draws
+    bound the 95% interval. Whether a unit is ``none`` is kept from the point estimate in
+    every draw (its error rate is what validation measures).
+
+    Parameters
+    ----------
+    theme_ids : sequence of str
+        The themes, in codebook order.
+    min_theme_mass, min_margin, document_min_share : float
+        See ``themes`` in the config (docs/configuration.md).
+    draws : int
+        Draws for the intervals.
+    random_state : int
+        The seed of the draws.
+
+    Examples
+    --------
+    >>> scorer = ThemeScorer(["a", "b"], draws=50, random_state=0)
+    >>> units = scorer.score_units(np.array([[9.0, 1.0, 1.0], [0.5, 0.5, 9.0]]))
+    >>> units.labels
+    ['a', 'none']
+    >>> docs = scorer.score_documents(units, ["d", "d"], [10, 10], ["d"])
+    >>> docs.shares.round(2).tolist(), docs.labels
+    ([[0.45, 0.05, 0.5]], ['a'])
+    """
+
+    def __init__(self, theme_ids: Sequence[str], *, min_theme_mass: float = 0.3, min_margin: float = 0.0,
+                 document_min_share: float = 0.2, draws: int = 200, random_state: int = 0) -> None:
+        self.theme_ids = list(theme_ids)
+        self.min_theme_mass = min_theme_mass
+        self.min_margin = min_margin
+        self.document_min_share = document_min_share
+        self.draws = draws
+        self.random_state = random_state
+
+    @classmethod
+    def from_config(cls, config: Any, theme_ids: Sequence[str]) -> ThemeScorer:
+        """The scorer of a run: the ``themes`` settings and the run ``seed``.
+
+        Examples
+        --------
+        >>> from policytopics.config import Config
+        >>> ThemeScorer.from_config(Config(), ["a"]).min_theme_mass
+        0.3
+        """
+        section = config.themes
+        return cls(theme_ids, min_theme_mass=section.min_theme_mass, min_margin=section.min_margin,
+                   document_min_share=section.document_min_share, draws=section.draws, random_state=config.seed)
+
+    def _draw_theme_shares(self, dirichlet: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Draws × rows × themes: theme shares among the themes, from Dir(theme parameters)."""
+        gamma = np.maximum(dirichlet[:, :-1], 1e-12)
+        samples = rng.standard_gamma(gamma, size=(self.draws, *gamma.shape))
+        return samples / samples.sum(axis=2, keepdims=True)
+
+    def score_units(self, dirichlet: np.ndarray) -> UnitThemes:
+        """Shares, intervals and labels of units from their Dirichlet posteriors.
+
+        Parameters
+        ----------
+        dirichlet : numpy.ndarray
+            Units × (themes + other) from :func:`theme_dirichlet`.
+
+        Returns
+        -------
+        UnitThemes
+
+        Examples
+        --------
+        >>> ThemeScorer(["a", "b"], min_margin=0.2).score_units(np.array([[5.0, 4.0, 1.0]])).labels
+        ['mixed']
+        """
+        dirichlet = np.asarray(dirichlet, dtype=float)
+        n_themes = len(self.theme_ids)
+        if dirichlet.ndim != 2 or dirichlet.shape[1] != n_themes + 1:
+            raise ValueError(f"expected units x {n_themes + 1} Dirichlet parameters, got shape {dirichlet.shape}")
+        totals = dirichlet.sum(axis=1)
+        theme_mass = dirichlet[:, :-1].sum(axis=1) / totals
+        theme_totals = dirichlet[:, :-1].sum(axis=1, keepdims=True)
+        among = np.divide(dirichlet[:, :-1], theme_totals, out=np.zeros_like(dirichlet[:, :-1]), where=theme_totals > 0)
+        assigned = (theme_mass >= self.min_theme_mass) & (theme_totals[:, 0] > 0)
+        shares = np.zeros((len(dirichlet), n_themes + 1))
+        shares[assigned, :-1] = among[assigned]
+        shares[~assigned, -1] = 1.0
+        low, high = shares.copy(), shares.copy()
+        rng = np.random.default_rng(self.random_state)
+        rows = np.flatnonzero(assigned)
+        for start in range(0, len(rows), 2048):  # bounded memory: draws x 2048 x themes
+            batch = rows[start:start + 2048]
+            draws = self._draw_theme_shares(dirichlet[batch], rng)
+            low[batch, :-1], high[batch, :-1] = np.quantile(draws, [0.025, 0.975], axis=0)
+        labels = []
+        for row, is_assigned in zip(among, assigned):
+            if not is_assigned:
+                labels.append(NONE)
+                continue
+            order = np.argsort(-row, kind="stable")
+            lead = row[order[0]] - (row[order[1]] if n_themes > 1 else 0.0)
+            labels.append(MIXED if self.min_margin > 0 and lead < self.min_margin else self.theme_ids[order[0]])
+        return UnitThemes(self.theme_ids, dirichlet, theme_mass, shares, low, high, labels)
+
+    def score_documents(self, units: UnitThemes, unit_doc_ids: Sequence[str], unit_lengths: Sequence[int],
+                        doc_ids: Sequence[str]) -> DocumentThemes:
+        """Length-weighted document shares with bootstrap-and-posterior intervals.
+
+        Parameters
+        ----------
+        units : UnitThemes
+            From :meth:`score_units`.
+        unit_doc_ids : sequence of str
+            The document of each unit (each in ``doc_ids``).
+        unit_lengths : sequence of int
+            Each unit's length in characters (its weight).
+        doc_ids : sequence of str
+            The documents, in row order of the result.
+
+        Returns
+        -------
+        DocumentThemes
+
+        Examples
+        --------
+        >>> scorer = ThemeScorer(["a", "b"], draws=50)
+        >>> units = scorer.score_units(np.array([[9.0, 1.0, 1.0]]))
+        >>> scorer.score_documents(units, ["d"], [5], ["d", "empty"]).labels
+        ['a', 'none']
+        """
+        n_columns = len(self.theme_ids) + 1
+        members: dict[str, list[int]] = {doc_id: [] for doc_id in doc_ids}
+        for row, doc_id in enumerate(unit_doc_ids):
+            members[doc_id].append(row)
+        lengths = np.asarray(unit_lengths, dtype=float)
+        shape = (len(doc_ids), n_columns)
+        shares, low, high = np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape, np.nan)
+        labels, rankings, distinct = [], [], []
+        rng = np.random.default_rng([self.random_state, 1])
+        for index, doc_id in enumerate(doc_ids):
+            rows = np.asarray(members[doc_id], dtype=int)
+            if not len(rows):
+                labels.append(NONE)
+                rankings.append("")
+                distinct.append(False)
+                continue
+            weights = lengths[rows]
+            point = weights @ units.shares[rows] / weights.sum()
+            # every draw: theme shares of the assigned units from their posteriors, then a
+            # bootstrap resample of the document's units
+            draws = np.repeat(units.shares[rows][None], self.draws, axis=0)
+            assigned = units.assigned[rows]
+            if assigned.any():
+                draws[:, assigned, :-1] = self._draw_theme_shares(units.dirichlet[rows[assigned]], rng)
+            picks = rng.integers(0, len(rows), size=(self.draws, len(rows)))
+            picked_weights = weights[picks]
+            picked = np.take_along_axis(draws, picks[:, :, None], axis=1)
+            doc_draws = (picked * picked_weights[:, :, None]).sum(axis=1) / picked_weights.sum(axis=1, keepdims=True)
+            shares[index] = point
+            low[index], high[index] = np.quantile(doc_draws, [0.025, 0.975], axis=0)
+            order = sorted(range(len(self.theme_ids)), key=lambda i: (-point[i], i))
+            parts = [self.theme_ids[order[0]]]
+            separable = []
+            for previous, current in zip(order, order[1:]):
+                difference = doc_draws[:, previous] - doc_draws[:, current]
+                separable.append(bool(np.quantile(difference, 0.025) > 0))
+                parts.append((" > " if separable[-1] else " ≈ ") + self.theme_ids[current])
+            rankings.append("".join(parts))
+            distinct.append(separable[0] if separable else True)
+            top = order[0]
+            if point[top] >= self.document_min_share:
+                labels.append(self.theme_ids[top])
+            else:  # spread over several themes, or mostly unassigned text
+                labels.append(NONE if point[-1] >= 0.5 else MIXED)
+        return DocumentThemes(list(doc_ids), shares, low, high, labels, rankings, distinct)

@@ -3,8 +3,10 @@
 In: one token list per analysis unit (the ``tokens`` of ``tokens.jsonl``), the ``lda`` and
 ``features`` sections of the config, the run seed and, for guided topics, the theme keywords
 (theme id -> keywords). Out: a fitted :class:`LdaTopicModel` holding the vocabulary, the
-topic-term matrix (K x V, rows sum to 1), the unit-topic matrix (n_units x K, rows sum to 1),
-the theme of each topic, and term lists by probability, relevance or FREX;
+topic-term matrix (K x V, rows sum to 1), the data-only topic-term distribution
+(:attr:`LdaTopicModel.topic_term_data_`), the unit-topic matrix (n_units x K, rows sum to 1),
+the theme of each topic, and term lists by probability, relevance or FREX (on the data-only
+distribution);
 :func:`map_topics_to_themes` labels unsupervised topics with themes.
 
 Two methods (``lda.method`` in the config):
@@ -92,12 +94,22 @@ on the seed speeches the most frequent keyword of every theme is among the top t
 topic in the expected counts (:attr:`LdaTopicModel.topic_term_counts_`, which hold data
 only, no prior).
 
-Notes
------
+Two topic-term distributions
+----------------------------
 ``topic_term_`` is the posterior mean ``lambda / lambda.sum(axis=1)`` (what gensim's
-``get_topics`` returns and what :meth:`transform` uses), so in guided topics the keywords
-weigh up to ``1 + s`` times their data; ``topic_term_counts_`` (expected counts from the
-final E-step, no prior) shows what the data alone put in each topic.
+``get_topics`` returns and what :meth:`transform` and the perplexity use). In a guided topic
+``lambda`` holds the prior's pseudo-counts, ``s * cf_w`` for each keyword, on top of the data,
+so a keyword weighs up to ``1 + s`` times what its occurrences give it: a term list or a
+coherence score read from ``topic_term_`` partly echoes the codebook. Everything that
+*describes* a topic -- :meth:`top_terms` (by probability, relevance and FREX), and through it
+``topics.csv``, ``topic_terms.csv``, coherence, diversity, stability and the LDAvis page --
+therefore reads :attr:`LdaTopicModel.topic_term_data_` instead: ``topic_term_counts_`` (the
+expected counts ``sum_d n_dw phi_dwk`` of the final E-step on the training units, no prior)
+plus :data:`DATA_SMOOTHING` (1e-9) in every cell, normalised per topic. The smoothing only
+keeps ``log`` finite for a term with no count in a topic (relevance, FREX, LDAvis); it moves
+no term that has a count. The counts are not free of the model: which topic a token is
+counted in follows the fitted posterior, which the prior shaped (a keyword's tokens are all
+counted in its theme's topic), but no pseudo-count is added.
 """
 
 from __future__ import annotations
@@ -133,6 +145,7 @@ from policytopics.features import (
 logger = logging.getLogger("policytopics")
 
 __all__ = [
+    "DATA_SMOOTHING",
     "DEFAULT_RELEVANCE_LAMBDA",
     "DEFAULT_TOP_N",
     "FREX_WEIGHT",
@@ -159,6 +172,9 @@ FREX_WEIGHT = 0.5
 OFF_THEME_ETA_FACTOR = 1e-3
 #: Share of the random part in the initial topic mixture of a unit that has keywords.
 INIT_RANDOM_SHARE = 0.5
+#: Expected count added to every (topic, term) cell of ``topic_term_counts_`` before it is
+#: normalised into :attr:`LdaTopicModel.topic_term_data_`: only keeps logs finite.
+DATA_SMOOTHING = 1e-9
 
 _DTYPE = np.float64
 _SETTINGS_FILE = "settings.json"
@@ -278,9 +294,13 @@ class LdaTopicModel(BaseEstimator):
     vocabulary_ : list of str
         The terms by id.
     topic_term_ : ndarray of shape (K, V)
-        Posterior mean topic-term probabilities; rows sum to 1.
+        Posterior mean topic-term probabilities (data plus the prior's pseudo-counts, which in
+        guided topics include the keywords' seed counts); rows sum to 1. What inference uses.
     topic_term_counts_ : ndarray of shape (K, V)
         Expected counts of each term in each topic on the training units (no prior).
+    topic_term_data_ : ndarray of shape (K, V)
+        ``topic_term_counts_`` plus :data:`DATA_SMOOTHING`, normalised per topic: the data-only
+        topic-term distribution that :meth:`top_terms` ranks terms by; rows sum to 1.
     doc_topic_ : ndarray of shape (n_units, K)
         Topic proportions of the training units (deterministic inference); rows sum to 1.
     term_frequency_ : ndarray of shape (V,)
@@ -615,8 +635,31 @@ class LdaTopicModel(BaseEstimator):
         """
         return self.fit(token_lists).doc_topic_.copy()
 
+    @property
+    def topic_term_data_(self) -> np.ndarray:
+        """The data-only topic-term distribution, K x V, rows sum to 1.
+
+        ``(topic_term_counts_ + DATA_SMOOTHING) / row sums``: the expected counts of the
+        training units in each topic, without the prior's pseudo-counts (see the module
+        docstring, "Two topic-term distributions"). :attr:`topic_term_` stays the model's
+        posterior, used for inference.
+
+        Examples
+        --------
+        >>> units = [["规划", "土地"], ["企业", "产业"]] * 5
+        >>> model = LdaTopicModel(2, passes=2, no_above=1.0).fit(units)
+        >>> model.topic_term_data_.sum(axis=1).round(12).tolist()
+        [1.0, 1.0]
+        """
+        check_is_fitted(self, "topic_term_counts_")
+        return _normalise_rows(np.asarray(self.topic_term_counts_, dtype=_DTYPE) + DATA_SMOOTHING)
+
     def top_terms(
-        self, n: int | None = None, by: str = "probability", lambda_: float | None = None
+        self,
+        n: int | None = None,
+        by: str = "probability",
+        lambda_: float | None = None,
+        weights: str = "data",
     ) -> list[list[tuple[str, float]]]:
         """The top terms of every topic with their score.
 
@@ -625,15 +668,22 @@ class LdaTopicModel(BaseEstimator):
         n : int, optional
             Terms per topic (default :data:`DEFAULT_TOP_N`).
         by : {"probability", "relevance", "frex"}
+            ``phi_kw`` below is the topic-term distribution chosen by ``weights``.
             ``probability``: ``phi_kw``. ``relevance`` (Sievert & Shirley 2014):
             ``lambda * log(phi_kw) + (1 - lambda) * log(phi_kw / p_w)`` with ``p_w`` the
-            term's share of the corpus; lower ``lambda`` favours terms specific to the topic.
+            term's share of the training units (from ``topic_term_counts_`` plus
+            :data:`DATA_SMOOTHING`); lower ``lambda`` favours terms specific to the topic.
             ``frex`` (Roberts et al., STM): the weighted harmonic mean
             ``1 / (w / ECDF(excl_kw) + (1 - w) / ECDF(phi_kw))``, ``w`` = :data:`FREX_WEIGHT`,
             where ``excl_kw = phi_kw / sum_j phi_jw`` and ECDF is the rank of the value among
             the topic's terms divided by ``V`` (ties averaged).
         lambda_ : float, optional
             Relevance weight in [0, 1] (default :data:`DEFAULT_RELEVANCE_LAMBDA`).
+        weights : {"data", "posterior"}
+            ``data`` (the default, used for every output): :attr:`topic_term_data_`, what the
+            units put in each topic, without the prior's pseudo-counts. ``posterior``:
+            :attr:`topic_term_`, whose guided topics also hold the keywords' seed counts (for
+            comparison only: its term lists partly echo the codebook).
 
         Returns
         -------
@@ -651,14 +701,23 @@ class LdaTopicModel(BaseEstimator):
         n = DEFAULT_TOP_N if n is None else int(n)
         if n < 1:
             raise ValueError(f"n must be positive, got {n}")
-        phi = self.topic_term_
+        if weights == "data":
+            phi = self.topic_term_data_
+        elif weights == "posterior":
+            phi = self.topic_term_
+        else:
+            raise ValueError(f"weights must be 'data' or 'posterior', got {weights!r}")
         if by == "probability":
             scores = phi
         elif by == "relevance":
             lam = DEFAULT_RELEVANCE_LAMBDA if lambda_ is None else float(lambda_)
             if not 0.0 <= lam <= 1.0:
                 raise ValueError(f"lambda_ must be in [0, 1], got {lambda_}")
-            p_w = self.term_frequency_ / self.term_frequency_.sum()
+            # the term's share of the training units, from the smoothed counts: equal to
+            # term_frequency_ / its sum for every term with a count, and never 0 (a vocabulary
+            # term can be absent from the training units of a sweep fit)
+            marginal = np.asarray(self.topic_term_counts_, dtype=_DTYPE).sum(axis=0) + DATA_SMOOTHING
+            p_w = marginal / marginal.sum()
             log_phi = np.log(phi)
             scores = lam * log_phi + (1.0 - lam) * (log_phi - np.log(p_w))
         elif by == "frex":
