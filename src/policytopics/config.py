@@ -297,7 +297,7 @@ class ThemesConfig(_Section):
         "missing from the codebook is an error.",
     )
     min_theme_mass: float = Field(
-        0.3,
+        0.4,
         ge=0.0,
         le=1.0,
         description="A unit is 'none' (no theme) when the topic model puts less than this share "
@@ -398,7 +398,7 @@ class SelectionConfig(_Section):
     """Model selection: a sweep over num_topics with refits, and how the run's K is chosen."""
 
     num_topics: list[Annotated[int, Field(ge=2)]] = Field(
-        [8, 10, 12, 15], min_length=1, description="K values swept (held-out perplexity, coherence, "
+        [10, 12, 15], min_length=1, description="K values swept (held-out perplexity, coherence, "
         "diversity, stability); with choose: auto the run's K is one of them."
     )
     stability_seeds: int = Field(
