@@ -252,7 +252,7 @@ def test_shipped_rules_are_sorted_by_kind_and_every_rule_is_documented():
     assert kinds == sorted(kinds, key=order.index)
     assert set(RULES.categories) == {
         "spam", "breadcrumb", "date", "related", "preview", "docsite", "widget", "notice",
-        "comments", "page_marker",
+        "comments", "markup", "page_marker",
     }
     shipped = read(Path(clean.__file__).parent / "resources" / "boilerplate.yaml")
     for category in RULES.categories:

@@ -121,7 +121,8 @@ def test_validate_reads_a_run_folder_and_prints_the_run_and_both_baselines(tmp_p
     assert completed.returncode == 0, completed.stderr
     assert "119 labelled units" in completed.stdout
     blocks = [line for line in completed.stdout.splitlines() if line.startswith("== ")]
-    assert len(blocks) == 3 and "run's labels" in blocks[0] and "keyword count" in blocks[1], blocks
+    assert len(blocks) == 4 and "run's labels" in blocks[0] and "keyword count" in blocks[1], blocks
+    assert "McNemar" in blocks[3]
     assert completed.stdout.count("Cohen's kappa") == 3
     assert_one_line_error(run_cli("validate", DEFAULT_CONFIG, REPO_ROOT / "tests/data/labels/seed_units.csv"),
                           "run folder")

@@ -87,12 +87,14 @@ def test_run_folder_contract(seed_run):
     folder = seed_run.run_dir
     documents = pd.read_csv(folder / "documents.csv", dtype=str, keep_default_na=False)
     units = pd.read_csv(folder / "units.csv", dtype=str, keep_default_na=False)
-    theme_columns = [f"theme_{t}" for t in seed_run.models.codebook.ids] + ["theme_unassigned", "theme"]
+    shares = [f"theme_{t}" for t in seed_run.models.codebook.ids] + ["theme_unassigned"]
+    bounds = [f"{column}_{bound}" for column in shares for bound in ("low", "high")]
+    theme_columns = [*shares, *bounds, "theme"]
     assert list(documents.columns[:3]) == ["doc_id", "source", "title"]
-    assert list(documents.columns[-len(theme_columns) - 5:]) == [
-        "n_chars", "n_units", "duplicate_of", "duplicate_reason", *theme_columns, "theme_ranking"]
+    assert list(documents.columns[-len(theme_columns) - 6:]) == [
+        "n_chars", "n_units", "duplicate_of", "duplicate_reason", *theme_columns, "theme_distinct", "theme_ranking"]
     assert "published" in documents.columns  # metadata from seeds/corpus.yaml travels along
-    assert list(units.columns) == ["unit_id", "doc_id", "position", "heading", "text", "n_chars", *theme_columns]
+    assert list(units.columns) == ["unit_id", "doc_id", "position", "heading", "text", "n_chars", *theme_columns, "theme_mass"]
     assert len(documents) == 11 and len(units) == len(seed_run.units)
     assert documents["doc_id"].tolist() == sorted(documents["doc_id"])
     assert units["unit_id"].tolist() == sorted(units["unit_id"])
@@ -223,7 +225,7 @@ def test_model_artifacts(seed_run):
         assert (folder / name).is_file(), name
     assert list((folder / "model").iterdir())
     units = pd.read_csv(folder / "units.csv", keep_default_na=False)
-    shares = units[[c for c in units.columns if c.startswith("theme_")]].astype(float)
+    shares = units[[f"theme_{t}" for t in [*seed_run.models.codebook.ids, "unassigned"]]].astype(float)
     assert ((shares.sum(axis=1) - 1).abs() < 1e-5).all()
     documents = pd.read_csv(folder / "documents.csv", keep_default_na=False)
     kept = documents[documents.duplicate_of == ""]

@@ -61,7 +61,7 @@ def test_evidence_quotes_the_units_that_carry_each_theme(seed_run, run_copy):
     units = {unit.unit_id: unit for unit in seed_run.units}
     quote = planning["units"][0]["quote"].rstrip("…")
     assert quote[:50] in " ".join(units[planning["units"][0]["unit_id"]].text.split())
-    assert [theme for theme, _ in first["ranking"]][:2] == [item["theme"] for item in first["evidence"]][:2]
+    assert [item["theme"] for item in first["ranking"]][:2] == [item["theme"] for item in first["evidence"]][:2]
 
 
 def test_corpus_text_is_escaped(seed_run, run_copy):

@@ -1062,6 +1062,18 @@ def choose_num_topics(rows: Sequence[Mapping[str, Any]], selection: Any, fixed_n
 def mark_chosen(rows: Sequence[Mapping[str, Any]], num_topics: int) -> list[dict[str, Any]]:
     """The sweep's rows with a last column ``chosen``: whether the row's K is the run's K.
 
+    Parameters
+    ----------
+    rows : sequence of mapping
+        The rows of ``model_selection.csv`` (each with ``num_topics``).
+    num_topics : int
+        The run's K.
+
+    Returns
+    -------
+    list of dict
+        Copies of the rows with ``chosen`` added.
+
     Examples
     --------
     >>> [row["chosen"] for row in mark_chosen([{"num_topics": 8}, {"num_topics": 10}], 10)]
@@ -1073,6 +1085,20 @@ def mark_chosen(rows: Sequence[Mapping[str, Any]], num_topics: int) -> list[dict
 def selection_summary(rows: Sequence[Mapping[str, Any]], selection: Any, fixed_num_topics: int) -> dict[str, Any]:
     """The ``summary.json`` keys of the choice of K (:meth:`NumTopicsChoice.summary`), from
     the sweep's rows and the settings; the same choice :func:`choose_num_topics` made.
+
+    Parameters
+    ----------
+    rows : sequence of mapping
+        The rows of ``model_selection.csv``.
+    selection : SelectionConfig
+        The ``selection`` settings.
+    fixed_num_topics : int
+        ``lda.num_topics`` (the K of ``choose: fixed``).
+
+    Returns
+    -------
+    dict
+        ``num_topics_choice``, ``num_topics_reason`` and the other keys of the choice.
 
     Examples
     --------

@@ -615,7 +615,7 @@ class ThemeScorer:
         --------
         >>> from policytopics.config import Config
         >>> ThemeScorer.from_config(Config(), ["a"]).min_theme_mass
-        0.3
+        0.4
         """
         section = config.themes
         return cls(theme_ids, min_theme_mass=section.min_theme_mass, min_margin=section.min_margin,
