@@ -21,23 +21,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from policytopics.themes import ThemeScorer
+
 MASSES = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
 MARGINS = [0.0, 0.05, 0.1, 0.2]
 
 
 def relabel(units: pd.DataFrame, theme_ids: list[str], min_theme_mass: float, min_margin: float) -> pd.Series:
-    """Unit labels under other thresholds (theme shares among the themes are kept by every
-    assigned unit; a unit now below the mass threshold is ``none``)."""
+    """Unit labels under other thresholds, by :meth:`ThemeScorer.score_units` itself: the
+    labels depend on a unit's theme mass and its shares among the themes only, so the
+    posterior mean ``(shares x mass, 1 - mass)`` stands in for its Dirichlet. Units that were
+    ``none`` in the run carry no theme shares and stay ``none``."""
     shares = units[[f"theme_{t}" for t in theme_ids]].to_numpy(float)
-    # units that were "none" in the run carry no theme shares: they stay none at any higher
-    # threshold, and a grid below the run's own threshold is not allowed (see main)
-    order = np.argsort(-shares, axis=1, kind="stable")
-    top = np.take_along_axis(shares, order[:, :1], axis=1)[:, 0]
-    second = np.take_along_axis(shares, order[:, 1:2], axis=1)[:, 0]
-    labels = np.array(theme_ids, dtype=object)[order[:, 0]]
-    labels = np.where((min_margin > 0) & (top - second < min_margin), "mixed", labels)
-    labels = np.where((units["theme_mass"].to_numpy(float) < min_theme_mass) | (units["theme"] == "none"), "none", labels)
-    return pd.Series(labels, index=units.index)
+    mass = units["theme_mass"].to_numpy(float)
+    dirichlet = np.column_stack([shares * mass[:, None], 1.0 - mass])
+    scorer = ThemeScorer(theme_ids, min_theme_mass=min_theme_mass, min_margin=min_margin, draws=10)
+    return pd.Series(scorer.score_units(dirichlet).labels, index=units.index)
 
 
 def main() -> None:
