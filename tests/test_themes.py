@@ -125,7 +125,7 @@ def test_keyword_evidence_is_averaged_in_only_where_a_keyword_occurs():
 
 # -- ThemeScorer ------------------------------------------------------------------------------
 
-from policytopics.themes import MIXED, NONE, ThemeScorer, theme_dirichlet  # noqa: E402
+from policytopics.themes import MIXED, NONE, ThemeScorer, theme_dirichlet, unassigned_by_fit_group  # noqa: E402
 
 
 def _synthetic_speech(n_units, seed=0, tokens=40):
@@ -184,3 +184,40 @@ def test_scoring_is_reproducible_from_the_seed_and_varies_with_it():
         return scorer.score_documents(scorer.score_units(dirichlet), ["d"] * 20, [50] * 20, ["d"]).low
     assert (run(1) == run(1)).all()
     assert not (run(1) == run(2)).all()
+
+
+def test_an_ensemble_averages_its_fits_and_its_intervals_carry_their_disagreement():
+    scorer = ThemeScorer(["a", "b"], min_theme_mass=0.5, draws=400, random_state=5)
+    speech = _synthetic_speech(32, seed=1)
+    agreeing = scorer.score_units(np.stack([speech, speech, speech]))
+    single = scorer.score_units(speech)
+    assert np.allclose(agreeing.shares, single.shares) and agreeing.labels == single.labels
+    # a third of the fits put every unit's text outside the themes
+    outside = speech.copy()
+    outside[:, -1] = outside[:, :-1].sum(axis=1) * 4
+    mixed = scorer.score_units(np.stack([speech, speech, outside]))
+    assert np.allclose(mixed.shares[:, -1], 1 / 3)  # the fraction of fits that find the unit none
+    assert mixed.labels == single.labels  # two of three fits assign it
+    assert (mixed.fit_assigned.sum(axis=0) == 2).all()
+    docs_single = scorer.score_documents(single, ["d"] * 32, [100] * 32, ["d"])
+    docs_mixed = scorer.score_documents(mixed, ["d"] * 32, [100] * 32, ["d"])
+    assert docs_mixed.shares[0, -1] == pytest.approx(1 / 3)
+    assert docs_mixed.low[0, -1] == 0.0 and docs_mixed.high[0, -1] == 1.0  # one fit is drawn per draw
+    assert (docs_mixed.high - docs_mixed.low)[0, 0] > (docs_single.high - docs_single.low)[0, 0]
+    assert (docs_mixed.low <= docs_mixed.shares).all() and (docs_mixed.shares <= docs_mixed.high).all()
+    none_by_majority = scorer.score_units(np.stack([speech, outside, outside]))
+    assert set(none_by_majority.labels) == {NONE}
+
+
+def test_unassigned_by_fit_group_shows_how_far_one_k_alone_would_move_a_speech():
+    speech = _synthetic_speech(10, seed=2)
+    outside = speech.copy()
+    outside[:5, -1] = outside[:5, :-1].sum(axis=1) * 4  # the first half of the units: no theme
+    units = ThemeScorer(["a", "b"], min_theme_mass=0.5).score_units(np.stack([speech, speech, outside, outside]))
+    doc_ids = ["d1"] * 5 + ["d2"] * 5
+    sensitivity = unassigned_by_fit_group(units, [10, 10, 15, 15], doc_ids, [100] * 10, ["d1", "d2"])
+    assert sensitivity["groups"] == [10, 15]
+    assert sensitivity["max_spread"] == 1.0 and sensitivity["document"] == {"doc_id": "d1", "unassigned": [0.0, 1.0]}
+    assert sensitivity["median_spread"] == 0.5
+    same = unassigned_by_fit_group(units, [10, 15, 10, 15], doc_ids, [100] * 10, ["d1", "d2"])
+    assert same["max_spread"] == 0.0

@@ -318,12 +318,21 @@ class ThemesConfig(_Section):
         description="A document's dominant theme is its top-ranked theme when that theme's share "
         "is at least this; otherwise its dominant theme is 'none'.",
     )
+    ensemble: Literal["sweep", "run"] = Field(
+        "sweep",
+        description="Which fits measure the themes. 'sweep': every fit of the model-selection "
+        "sweep (each K of selection.num_topics x the run seed and the stability seeds; the "
+        "held-out units inferred by each fit), averaged, so that a share does not hang on one "
+        "seed or one K and its interval includes their disagreement. 'run': the run's one model "
+        "(the chosen K, fitted on all units). Topic tables, LDAvis and topic_doc.csv always come "
+        "from the run's model.",
+    )
     draws: int = Field(
         200,
         ge=10,
-        description="Draws for the 95% intervals: each draw takes every unit's theme shares from "
-        "its variational Dirichlet posterior and, for documents, resamples the document's units "
-        "(bootstrap). Seeded by `seed`.",
+        description="Draws for the 95% intervals: each draw picks one fit of the ensemble, takes "
+        "every unit's theme shares from that fit's variational Dirichlet posterior and, for "
+        "documents, resamples the document's units (bootstrap). Seeded by `seed`.",
     )
 
 

@@ -675,6 +675,7 @@ class FitPool:
             fit_features, heldout_bows = _training_features(replace(features, bows=bows), heldout)
             scored = "heldout"
         self._heldout_units = 0 if heldout is None else len(heldout.heldout)
+        self._split = heldout
         self._context = _Context(tokens, fit_features.dictionary, fit_features.bows, root, heldout_bows)
         self._topn = int(topn)
         self._measures = tuple(measures)
@@ -771,6 +772,22 @@ class FitPool:
         if model is None:
             raise RuntimeError(f"the fit of K={num_topics}, seed={seed} could not be read back from {self._context.root}")
         return model
+
+    def unit_topics(self, num_topics: int, seed: int) -> np.ndarray:
+        """Every unit's topic proportions under the (K, seed) fit, in the run's unit order.
+
+        Without a held-out split the fit's ``doc_topic_``; with one, the training units' rows
+        come from the fit and the held-out units' are inferred by the fitted model (the same
+        E-step), so that every unit is measured by every fit of the sweep.
+        """
+        model = self.model(num_topics, seed)
+        if self._split is None:
+            return model.doc_topic_
+        split = self._split
+        doc_topic = np.empty((len(split.train) + len(split.heldout), model.doc_topic_.shape[1]), dtype=model.doc_topic_.dtype)
+        doc_topic[split.train] = model.doc_topic_
+        doc_topic[split.heldout] = model.transform_bow(self._context.heldout)
+        return doc_topic
 
     @property
     def fitted(self) -> int:

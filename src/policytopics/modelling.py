@@ -30,6 +30,7 @@ from policytopics.themes import (
     document_theme_shares,
     load_codebook,
     theme_dirichlet,
+    unassigned_by_fit_group,
 )
 
 logger = logging.getLogger("policytopics")
@@ -56,6 +57,8 @@ class ModelResults:
     #: LDA fits of the run (``lda_fits``: the run's model and the sweep's, counted once),
     #: how many were fitted now and how many read from the cache
     fit_counts: dict[str, int] = field(default_factory=dict)
+    #: the fits that measured the themes, and how the speeches' unassigned shares differ by K
+    ensemble: dict[str, Any] = field(default_factory=dict)
 
     @property
     def theme_columns(self) -> list[str]:
@@ -204,6 +207,16 @@ def fit_models(
 
     guided = config.lda.method == "guided"
     seed_keywords = keyword_check.usable if guided else None
+
+    def _member(model: Any, unit_topics: np.ndarray) -> tuple[float, list[str], np.ndarray]:
+        """A fit as the theme measurement uses it: sum(alpha), each topic's theme, unit topics."""
+        if guided:
+            themes = [theme or UNASSIGNED for theme in model.topic_theme_]
+        else:
+            themes = map_topics_to_themes(
+                model.topic_term_, model.vocabulary_, keyword_check.usable, config.lda.map_min_weight, config.lda.map_margin
+            )
+        return float(np.sum(model.model_.alpha)), themes, unit_topics
     cache_dir = model_cache_dir(config)
     try:
         features = corpus_features(token_lists, config.features, cache_dir)
@@ -235,6 +248,9 @@ def fit_models(
         )
         evaluations = {task: pool.result(*task) for task in grid}
         fitted = pool.fitted
+        # the ensemble that measures the themes: every unit under every fit of the sweep
+        members = grid if config.themes.ensemble == "sweep" else []
+        ensemble = [_member(pool.model(*task), pool.unit_topics(*task)) for task in members]
     rows = sweep_rows(evaluations, [int(k) for k in config.selection.num_topics], seeds)
     choice = choose_num_topics(rows, config.selection, int(config.lda.num_topics))
     selection = mark_chosen(rows, choice.num_topics)
@@ -250,19 +266,15 @@ def fit_models(
         "models: %d LDA fits, %d read from the cache, %d fitted", len(tasks), len(tasks) - fitted, fitted
     )
 
-    if guided:
-        topic_themes = [theme or UNASSIGNED for theme in lda.topic_theme_]
-    else:
-        topic_themes = map_topics_to_themes(
-            lda.topic_term_, lda.vocabulary_, keyword_check.usable, config.lda.map_min_weight, config.lda.map_margin
-        )
+    topic_themes = _member(lda, lda.doc_topic_)[1]
     ids = codebook.ids
-    # The codebook has entered the model (prior and start); theme shares are its posterior.
+    # The codebook has entered the models (prior and start); theme shares are their posterior.
     scorer = ThemeScorer.from_config(config, ids)
     n_tokens = features.bows.token_counts()
-    dirichlet = theme_dirichlet(
-        lda.doc_topic_, float(np.sum(lda.model_.alpha)), n_tokens, [t if t != UNASSIGNED else None for t in topic_themes], ids
-    )
+    dirichlet = np.stack([
+        theme_dirichlet(unit_topics, alpha_sum, n_tokens, [t if t != UNASSIGNED else None for t in themes], ids)
+        for alpha_sum, themes, unit_topics in ensemble or [_member(lda, lda.doc_topic_)]
+    ])
     unit_measures = scorer.score_units(dirichlet)
     kept = [doc for doc in documents if not doc.duplicate_of]
     doc_ids = [doc.doc_id for doc in kept]
@@ -270,6 +282,14 @@ def fit_models(
     doc_of_unit = [unit.doc_id for unit in units]
     doc_measures = scorer.score_documents(unit_measures, doc_of_unit, lengths, doc_ids)
     doc_topic = document_theme_shares(lda.doc_topic_, doc_of_unit, lengths, doc_ids)
+    members = members or [main]
+    ensemble_summary = {
+        "source": config.themes.ensemble,
+        "fits": [{"num_topics": k, "seed": seed} for k, seed in members],
+        "unassigned_by_num_topics": unassigned_by_fit_group(
+            unit_measures, [k for k, _ in members], doc_of_unit, lengths, doc_ids
+        ),
+    }
 
     cluster_topic_themes = map_topics_to_themes(
         clusters.centroid_term_, list(clusters.terms_), keyword_check.usable, config.lda.map_min_weight, config.lda.map_margin
@@ -282,7 +302,7 @@ def fit_models(
     )
     return ModelResults(
         codebook, keyword_check, lda, topic_themes, unit_measures, doc_measures, doc_topic, scores, clusters, cluster_themes, ari, table, selection,
-        {"lda_fits": len(tasks), "lda_fitted": fitted, "lda_from_cache": len(tasks) - fitted},
+        {"lda_fits": len(tasks), "lda_fitted": fitted, "lda_from_cache": len(tasks) - fitted}, ensemble_summary,
     )
 
 

@@ -563,6 +563,7 @@ def _write_model_outputs(folder: Path, config: Config, units: list[Unit], result
         **selection_summary(results.selection, config.selection, config.lda.num_topics),
         "unit_themes": {t: results.unit_themes.count(t) for t in [*results.codebook.ids, MIXED, NONE]},
         "document_themes": dict(zip(results.doc_ids, results.doc_themes)),
+        "theme_ensemble": results.ensemble,
     })
     # the data-only topic-term distribution (no prior pseudo-counts); units of length 0 left out
     artifacts.write_text(

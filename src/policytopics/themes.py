@@ -504,16 +504,21 @@ class UnitThemes:
     theme_ids : list of str
         The themes, in column order.
     dirichlet : numpy.ndarray
-        Units × (themes + other): the posterior Dirichlet parameters.
+        Fits × units × (themes + other): every fit's posterior Dirichlet parameters.
     theme_mass : numpy.ndarray
-        The posterior mean share of each unit on the theme topics together.
+        The posterior mean share of each unit on the theme topics together, averaged over
+        the fits.
     shares : numpy.ndarray
-        Units × (themes + unassigned): a unit about themes has its theme shares among the
-        themes (summing to 1) and 0 unassigned; a ``none`` unit has 1 unassigned.
+        Units × (themes + unassigned), averaged over the fits: in a fit where a unit is about
+        themes it has its theme shares among the themes (summing to 1) and 0 unassigned; in a
+        fit where it is ``none``, 1 unassigned. The unassigned share is thus the fraction of
+        fits in which the unit is ``none``.
     low, high : numpy.ndarray
-        The 95% posterior interval of every share (the same shape).
+        The 95% interval of every share (the same shape), over fits and posterior draws.
     labels : list of str
         A theme id, ``mixed`` or ``none`` per unit.
+    fit_assigned : numpy.ndarray
+        Fits × units, True where the fit finds the unit about themes.
     """
 
     theme_ids: list[str]
@@ -523,11 +528,12 @@ class UnitThemes:
     low: np.ndarray
     high: np.ndarray
     labels: list[str]
+    fit_assigned: np.ndarray
 
     @property
     def assigned(self) -> np.ndarray:
         """True for the units about themes (labelled a theme or ``mixed``)."""
-        return self.shares[:, -1] == 0.0
+        return np.array([label != NONE for label in self.labels], dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -560,21 +566,24 @@ class DocumentThemes:
 
 
 class ThemeScorer:
-    """Theme shares of units and documents from a topic model's posterior, with intervals.
+    """Theme shares of units and documents from topic models' posteriors, with intervals.
 
     The one place where topic shares become theme shares. The codebook has already entered the
-    model (guided LDA: the prior and the start of the theme topics); the scorer uses no keyword
-    again. A unit's posterior is the model's variational Dirichlet over topics, aggregated to
-    themes (:func:`theme_dirichlet`). A unit is ``none`` when the themes together hold less
-    than ``min_theme_mass`` of it (greetings, procedure, content outside the codebook);
-    otherwise its theme shares are its posterior among the themes, and its label is the top
-    theme, or ``mixed`` when the lead over the second is below ``min_margin``. A document's
-    shares average its units' shares weighted by their length in characters, so
-    ``unassigned`` is the share of its text in ``none`` units. Intervals: every draw takes
-    each unit's theme shares from its Dirichlet posterior and, for documents, resamples the
+    models (guided LDA: the prior and the start of the theme topics); the scorer uses no
+    keyword again. Each fit gives every unit a variational Dirichlet posterior over topics,
+    aggregated to themes (:func:`theme_dirichlet`). In a fit, a unit is ``none`` when the
+    themes together hold less than ``min_theme_mass`` of it (greetings, procedure, content
+    outside the codebook); otherwise its theme shares are its posterior among the themes.
+    With several fits (an ensemble: the model-selection sweep's K and seeds), a unit's shares
+    are the average over the fits, so its unassigned share is the fraction of fits that find
+    it ``none``; its label is ``none`` when at least half do, otherwise the top theme, or
+    ``mixed`` when the lead over the second is below ``min_margin``. A document's shares
+    average its units' shares weighted by their length in characters. Intervals: every draw
+    picks one fit at random (for all units together: fits differ as wholes), takes each
+    unit's theme shares from that fit's Dirichlet posterior and, for documents, resamples the
     document's units with replacement (bootstrap); the 2.5% and 97.5% quantiles of the draws
-    bound the 95% interval. Whether a unit is ``none`` is kept from the point estimate in
-    every draw (its error rate is what validation measures).
+    bound the 95% interval (widened to contain the estimate where a skewed mixture of fits
+    would leave it just outside).
 
     Parameters
     ----------
@@ -621,11 +630,29 @@ class ThemeScorer:
         return cls(theme_ids, min_theme_mass=section.min_theme_mass, min_margin=section.min_margin,
                    document_min_share=section.document_min_share, draws=section.draws, random_state=config.seed)
 
-    def _draw_theme_shares(self, dirichlet: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Draws × rows × themes: theme shares among the themes, from Dir(theme parameters)."""
-        gamma = np.maximum(dirichlet[:, :-1], 1e-12)
-        samples = rng.standard_gamma(gamma, size=(self.draws, *gamma.shape))
-        return samples / samples.sum(axis=2, keepdims=True)
+    def _fit_shares(self, dirichlet: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per fit: theme mass, whether each unit is about themes, and its shares."""
+        totals = dirichlet.sum(axis=-1)
+        theme_totals = dirichlet[..., :-1].sum(axis=-1)
+        theme_mass = np.divide(theme_totals, totals, out=np.zeros_like(totals), where=totals > 0)
+        assigned = (theme_mass >= self.min_theme_mass) & (theme_totals > 0)
+        shares = np.zeros(dirichlet.shape)
+        np.divide(dirichlet[..., :-1], theme_totals[..., None], out=shares[..., :-1], where=assigned[..., None])
+        shares[..., -1] = np.where(assigned, 0.0, 1.0)
+        return theme_mass, assigned, shares
+
+    def _draw_shares(self, dirichlet: np.ndarray, assigned: np.ndarray, shares: np.ndarray, fits: np.ndarray,
+                     rng: np.random.Generator) -> np.ndarray:
+        """Draws × units × (themes + unassigned): draw ``d`` takes fit ``fits[d]``; a unit the
+        fit assigns gets theme shares drawn from its Dirichlet posterior, the others 1 unassigned."""
+        out = shares[fits].copy()  # draws x units x columns
+        gamma = np.maximum(dirichlet[fits][..., :-1], 1e-12)
+        samples = rng.standard_gamma(gamma)
+        totals = samples.sum(axis=-1, keepdims=True)  # 0 only where every parameter is ~0 (masked below)
+        np.divide(samples, totals, out=samples, where=totals > 0)
+        mask = assigned[fits]
+        out[..., :-1] = np.where(mask[..., None], samples, 0.0)
+        return out
 
     def score_units(self, dirichlet: np.ndarray) -> UnitThemes:
         """Shares, intervals and labels of units from their Dirichlet posteriors.
@@ -633,7 +660,8 @@ class ThemeScorer:
         Parameters
         ----------
         dirichlet : numpy.ndarray
-            Units × (themes + other) from :func:`theme_dirichlet`.
+            Units × (themes + other) from :func:`theme_dirichlet` (one fit), or fits × units ×
+            (themes + other) (an ensemble of fits).
 
         Returns
         -------
@@ -643,35 +671,38 @@ class ThemeScorer:
         --------
         >>> ThemeScorer(["a", "b"], min_margin=0.2).score_units(np.array([[5.0, 4.0, 1.0]])).labels
         ['mixed']
+        >>> two_fits = np.array([[[9.0, 1.0, 1.0]], [[1.0, 1.0, 9.0]]])  # the fits disagree
+        >>> ThemeScorer(["a", "b"]).score_units(two_fits).shares.round(2).tolist()
+        [[0.45, 0.05, 0.5]]
         """
         dirichlet = np.asarray(dirichlet, dtype=float)
+        if dirichlet.ndim == 2:
+            dirichlet = dirichlet[None]
         n_themes = len(self.theme_ids)
-        if dirichlet.ndim != 2 or dirichlet.shape[1] != n_themes + 1:
-            raise ValueError(f"expected units x {n_themes + 1} Dirichlet parameters, got shape {dirichlet.shape}")
-        totals = dirichlet.sum(axis=1)
-        theme_mass = dirichlet[:, :-1].sum(axis=1) / totals
-        theme_totals = dirichlet[:, :-1].sum(axis=1, keepdims=True)
-        among = np.divide(dirichlet[:, :-1], theme_totals, out=np.zeros_like(dirichlet[:, :-1]), where=theme_totals > 0)
-        assigned = (theme_mass >= self.min_theme_mass) & (theme_totals[:, 0] > 0)
-        shares = np.zeros((len(dirichlet), n_themes + 1))
-        shares[assigned, :-1] = among[assigned]
-        shares[~assigned, -1] = 1.0
+        if dirichlet.ndim != 3 or dirichlet.shape[2] != n_themes + 1 or not len(dirichlet):
+            raise ValueError(f"expected (fits x) units x {n_themes + 1} Dirichlet parameters, got shape {dirichlet.shape}")
+        fit_mass, fit_assigned, fit_shares = self._fit_shares(dirichlet)
+        shares = fit_shares.mean(axis=0)
+        theme_mass = fit_mass.mean(axis=0)
         low, high = shares.copy(), shares.copy()
         rng = np.random.default_rng(self.random_state)
-        rows = np.flatnonzero(assigned)
+        fits = rng.integers(0, len(dirichlet), size=self.draws)
+        rows = np.flatnonzero(fit_assigned.any(axis=0))  # a unit no fit assigns: exactly 1 unassigned
         for start in range(0, len(rows), 2048):  # bounded memory: draws x 2048 x themes
             batch = rows[start:start + 2048]
-            draws = self._draw_theme_shares(dirichlet[batch], rng)
-            low[batch, :-1], high[batch, :-1] = np.quantile(draws, [0.025, 0.975], axis=0)
+            draws = self._draw_shares(dirichlet[:, batch], fit_assigned[:, batch], fit_shares[:, batch], fits, rng)
+            low[batch], high[batch] = np.quantile(draws, [0.025, 0.975], axis=0)
+        low, high = np.minimum(low, shares), np.maximum(high, shares)
         labels = []
-        for row, is_assigned in zip(among, assigned):
-            if not is_assigned:
+        for row in shares:
+            if row[-1] >= 0.5:  # at least half of the fits find no theme in the unit
                 labels.append(NONE)
                 continue
-            order = np.argsort(-row, kind="stable")
-            lead = row[order[0]] - (row[order[1]] if n_themes > 1 else 0.0)
+            order = np.argsort(-row[:-1], kind="stable")
+            among = row[:-1] / row[:-1].sum()
+            lead = among[order[0]] - (among[order[1]] if n_themes > 1 else 0.0)
             labels.append(MIXED if self.min_margin > 0 and lead < self.min_margin else self.theme_ids[order[0]])
-        return UnitThemes(self.theme_ids, dirichlet, theme_mass, shares, low, high, labels)
+        return UnitThemes(self.theme_ids, dirichlet, theme_mass, shares, low, high, labels, fit_assigned)
 
     def score_documents(self, units: UnitThemes, unit_doc_ids: Sequence[str], unit_lengths: Sequence[int],
                         doc_ids: Sequence[str]) -> DocumentThemes:
@@ -717,18 +748,18 @@ class ThemeScorer:
                 continue
             weights = lengths[rows]
             point = weights @ units.shares[rows] / weights.sum()
-            # every draw: theme shares of the assigned units from their posteriors, then a
+            # every draw: one fit, the units' theme shares from its posteriors, then a
             # bootstrap resample of the document's units
-            draws = np.repeat(units.shares[rows][None], self.draws, axis=0)
-            assigned = units.assigned[rows]
-            if assigned.any():
-                draws[:, assigned, :-1] = self._draw_theme_shares(units.dirichlet[rows[assigned]], rng)
+            fits = rng.integers(0, len(units.dirichlet), size=self.draws)
+            _, fit_assigned, fit_shares = self._fit_shares(units.dirichlet[:, rows])
+            draws = self._draw_shares(units.dirichlet[:, rows], fit_assigned, fit_shares, fits, rng)
             picks = rng.integers(0, len(rows), size=(self.draws, len(rows)))
             picked_weights = weights[picks]
             picked = np.take_along_axis(draws, picks[:, :, None], axis=1)
             doc_draws = (picked * picked_weights[:, :, None]).sum(axis=1) / picked_weights.sum(axis=1, keepdims=True)
             shares[index] = point
-            low[index], high[index] = np.quantile(doc_draws, [0.025, 0.975], axis=0)
+            low[index] = np.minimum(np.quantile(doc_draws, 0.025, axis=0), point)
+            high[index] = np.maximum(np.quantile(doc_draws, 0.975, axis=0), point)
             order = sorted(range(len(self.theme_ids)), key=lambda i: (-point[i], i))
             parts = [self.theme_ids[order[0]]]
             separable = []
@@ -744,3 +775,55 @@ class ThemeScorer:
             else:  # spread over several themes, or mostly unassigned text
                 labels.append(NONE if point[-1] >= 0.5 else MIXED)
         return DocumentThemes(list(doc_ids), shares, low, high, labels, rankings, distinct)
+
+
+def unassigned_by_fit_group(units: UnitThemes, groups: Sequence[Any], unit_doc_ids: Sequence[str],
+                            unit_lengths: Sequence[int], doc_ids: Sequence[str]) -> dict[str, Any]:
+    """How much a document's unassigned share would move if only one group of fits measured it.
+
+    The sensitivity of the ensemble's measurement to K: ``groups`` gives each fit's group (its
+    K); for each group, the documents' unassigned shares from that group's fits alone.
+
+    Parameters
+    ----------
+    units : UnitThemes
+        From :meth:`ThemeScorer.score_units` on an ensemble of fits.
+    groups : sequence
+        The group (e.g. K) of each fit, in the ensemble's order.
+    unit_doc_ids, unit_lengths, doc_ids
+        As for :meth:`ThemeScorer.score_documents`.
+
+    Returns
+    -------
+    dict
+        ``groups`` (sorted), ``max_spread`` (the largest difference, over documents, between
+        the groups' unassigned shares), ``document`` (where it is largest, with its share per
+        group) and ``median_spread``; spreads are 0 with one group.
+
+    Examples
+    --------
+    >>> fits = np.array([[[9.0, 1.0, 1.0]], [[1.0, 1.0, 9.0]]])
+    >>> units = ThemeScorer(["a", "b"]).score_units(fits)
+    >>> unassigned_by_fit_group(units, [10, 15], ["d"], [5], ["d"])["max_spread"]
+    1.0
+    """
+    labels = sorted(set(groups))
+    lengths = np.asarray(unit_lengths, dtype=float)
+    index = {doc_id: row for row, doc_id in enumerate(doc_ids)}
+    rows = np.array([index[doc_id] for doc_id in unit_doc_ids], dtype=int)
+    weight = np.bincount(rows, weights=lengths, minlength=len(doc_ids))
+    per_group = np.zeros((len(labels), len(doc_ids)))
+    for position, label in enumerate(labels):
+        members = [fit for fit, group in enumerate(groups) if group == label]
+        unassigned = 1.0 - units.fit_assigned[members].mean(axis=0)
+        per_group[position] = np.divide(np.bincount(rows, weights=lengths * unassigned, minlength=len(doc_ids)), weight,
+                                        out=np.zeros(len(doc_ids)), where=weight > 0)
+    spread = per_group.max(axis=0) - per_group.min(axis=0)
+    worst = int(np.argmax(spread)) if len(doc_ids) else 0
+    return {
+        "groups": [int(label) if isinstance(label, (int, np.integer)) else label for label in labels],
+        "max_spread": round(float(spread.max()), 6) if len(doc_ids) else 0.0,
+        "median_spread": round(float(np.median(spread)), 6) if len(doc_ids) else 0.0,
+        "document": {"doc_id": doc_ids[worst], "unassigned": [round(float(v), 6) for v in per_group[:, worst]]}
+        if len(doc_ids) else {},
+    }

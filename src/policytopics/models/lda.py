@@ -624,6 +624,22 @@ class LdaTopicModel(BaseEstimator):
         gamma, _ = self._gamma(to_bow(self.dictionary_, token_lists))
         return _normalise_rows(gamma)
 
+    def transform_bow(self, bows: Sequence[Sequence[tuple[int, int]]]) -> np.ndarray:
+        """Topic proportions of units given as bags of words over the model's term ids.
+
+        The same E-step as :meth:`transform` (and as ``doc_topic_`` after a fit).
+
+        Examples
+        --------
+        >>> units = [["规划", "土地"], ["企业", "产业"]] * 5
+        >>> model = LdaTopicModel(2, passes=2, no_above=1.0).fit(units)
+        >>> model.transform_bow(model.dictionary_.doc2bow(u) for u in units[:2]).shape
+        (2, 2)
+        """
+        check_is_fitted(self, "model_")
+        gamma, _ = self._gamma(list(bows))
+        return _normalise_rows(gamma)
+
     def fit_transform(self, token_lists: Sequence[Sequence[str]], y: None = None) -> np.ndarray:
         """Fit, then return ``doc_topic_`` (identical to ``transform`` on the same units).
 
