@@ -7,6 +7,11 @@ unit labels re-derived exactly as :class:`policytopics.themes.ThemeScorer` deriv
 held-out half is never read. The chosen values go into configs/default.yaml by hand, with the
 grid's output recorded in validation/README.md.
 
+The re-derivation is exact for a run measured by one fit (``themes.ensemble: run``). For a run
+measured by an ensemble of fits (``sweep``, the default) units.csv holds the fits' averages,
+so the grid labels a unit by its average theme mass, not by the majority of the fits: an
+approximation (the thresholds in the config were chosen on one fit, before the ensemble).
+
 Example
 -------
     python scripts/tune_themes.py results/city-2024 validation/city-2024/labels.csv

@@ -172,6 +172,19 @@ def _selection(run_dir: Path, run_num_topics: int) -> dict[str, Any]:
     return {"choice": choice.choose, "reason": choice.reason, "heldout_units": choice.heldout_units}
 
 
+def _ensemble(ensemble: dict[str, Any]) -> dict[str, Any]:
+    """The fits that measured the themes, and the K sensitivity, as the report shows them."""
+    fits = ensemble.get("fits", [])
+    ks = sorted({int(fit["num_topics"]) for fit in fits})
+    sensitivity = ensemble.get("unassigned_by_num_topics", {})
+    shown = None
+    if len(ks) > 1 and sensitivity.get("document"):
+        values = ", ".join(f"K = {k}: {value:.3f}" for k, value in zip(sensitivity["groups"], sensitivity["document"]["unassigned"]))
+        shown = {"max_spread": sensitivity["max_spread"], "median_spread": sensitivity["median_spread"],
+                 "doc_id": sensitivity["document"]["doc_id"], "values": values}
+    return {"fits": len(fits), "ks": ", ".join(str(k) for k in ks), "sensitivity": shown}
+
+
 def _clustering(ari: float, agreement_rows: list[dict[str, str]]) -> dict[str, Any]:
     """Whether the clustering agrees with the themes (:func:`policytopics.evaluate.clustering_check`),
     from the adjusted Rand index and ``agreement.csv``, the units' cross-table."""
@@ -325,6 +338,7 @@ def report_context(
             "resources": dict(sorted(provenance["resources"].items())),
             "packages": dict(sorted(provenance["packages"].items(), key=lambda item: item[0].lower())),
         },
+        "ensemble": _ensemble(summary.get("theme_ensemble", {})),
         "evidence_min_share": EVIDENCE_MIN_DOC_SHARE,
         "min_theme_mass": float(theme_settings.get("min_theme_mass", 0.0)),
         "document_min_share": float(theme_settings.get("document_min_share", 0.0)),
