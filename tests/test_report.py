@@ -50,6 +50,16 @@ def test_the_run_writes_a_self_contained_report(seed_run):
     assert provenance_of(seed_run)["config_sha256"] in html
 
 
+def test_the_report_states_the_ensemble_and_what_one_k_alone_would_give(seed_run):
+    html = (seed_run.run_dir / "report.html").read_text(encoding="utf-8")
+    sensitivity = seed_run.models.ensemble["unassigned_by_num_topics"]
+    assert "averaged over 12 fits of the topic model" in html
+    worst = sensitivity["document"]
+    shown = ", ".join(f"K = {k}: {value:.3f}" for k, value in zip(sensitivity["groups"], worst["unassigned"]))
+    assert f"{worst['doc_id']}: {shown}" in html
+    assert " at 0x" not in html  # no object repr leaks into the page
+
+
 def test_evidence_quotes_the_units_that_carry_each_theme(seed_run, run_copy):
     context = report_context(run_copy, seed_run.models.codebook.themes, provenance_of(seed_run))
     first = context["speeches"][0]

@@ -179,9 +179,9 @@ def _ensemble(ensemble: dict[str, Any]) -> dict[str, Any]:
     sensitivity = ensemble.get("unassigned_by_num_topics", {})
     shown = None
     if len(ks) > 1 and sensitivity.get("document"):
-        values = ", ".join(f"K = {k}: {value:.3f}" for k, value in zip(sensitivity["groups"], sensitivity["document"]["unassigned"]))
+        by_k = ", ".join(f"K = {k}: {value:.3f}" for k, value in zip(sensitivity["groups"], sensitivity["document"]["unassigned"]))
         shown = {"max_spread": sensitivity["max_spread"], "median_spread": sensitivity["median_spread"],
-                 "doc_id": sensitivity["document"]["doc_id"], "values": values}
+                 "doc_id": sensitivity["document"]["doc_id"], "by_k": by_k}
     return {"fits": len(fits), "ks": ", ".join(str(k) for k in ks), "sensitivity": shown}
 
 
