@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from policytopics import artifacts
+from policytopics.provenance import sha256_bytes
 
 
 def test_csv_round_trips_awkward_text_through_pandas(tmp_path):
@@ -59,7 +60,7 @@ def test_manifest_hashes_every_artifact_but_itself(tmp_path):
     (tmp_path / "cleaned" / "d.txt").write_text("y")
     manifest = artifacts.build_manifest(tmp_path, config_sha256="c", inputs={"b.txt": "2", "a.txt": "1"}, stages=["ingest"])
     assert set(manifest["artifacts"]) == {"documents.csv", "cleaned/d.txt"}
-    assert manifest["artifacts"]["documents.csv"] == artifacts.sha256_bytes(b"x")
+    assert manifest["artifacts"]["documents.csv"] == sha256_bytes(b"x")
     assert list(manifest["inputs"]) == ["a.txt", "b.txt"]
     assert manifest["packages"]["gensim"] != "not installed"
 
@@ -202,7 +203,7 @@ def _write_run(folder, config_yaml):
     (folder / "config.resolved.yaml").write_text(config_yaml, encoding="utf-8")
     (folder / "units.csv").write_text("unit_id\n", encoding="utf-8")
     manifest = artifacts.build_manifest(
-        folder, config_sha256=artifacts.sha256_bytes(config_yaml.encode("utf-8")), inputs={}, stages=["ingest"])
+        folder, config_sha256=sha256_bytes(config_yaml.encode("utf-8")), inputs={}, stages=["ingest"])
     artifacts.write_json(folder / "manifest.json", manifest)
     return folder
 
@@ -225,7 +226,7 @@ def test_a_run_folder_of_another_config_is_refused_unless_forced(tmp_path):
     assert isinstance(caught.value, PolicytopicsError) and "\n" not in message
     assert str(target) in message and "another config" in message and "config hash" in message
     recorded = json.loads((target / "manifest.json").read_text())["config_sha256"]
-    assert recorded[:12] in message and artifacts.sha256_bytes(other.encode())[:12] in message
+    assert recorded[:12] in message and sha256_bytes(other.encode())[:12] in message
     assert "--force" in message and "name" in message
     artifacts.check_replaceable(target, other, force=True)
     artifacts.check_replaceable(tmp_path / "absent", other)

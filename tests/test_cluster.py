@@ -276,7 +276,7 @@ def test_cached_kmeans_fits_are_read_back(tmp_path):
 
 
 def test_a_cached_kmeans_entry_is_what_is_used_and_a_damaged_one_is_not(tmp_path):
-    from policytopics.features import CacheStore
+    from policytopics.cache import CacheStore
 
     docs = _noisy_corpus()
     plain = TfidfKMeans(k=4, random_state=1).fit(docs)

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from policytopics.config import FeaturesConfig
-from policytopics.features import CacheStore, build_dictionary, corpus_features, features_key, to_bow
+from policytopics.cache import CacheStore
+from policytopics.features import build_dictionary, corpus_features, features_key, to_bow
 
 # "项目" in 4 units, "招商" in 3, "土地" and "干部" in 2 each, "园区" in 1, "开发区" in all 5.
 UNITS = [

@@ -20,7 +20,8 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from policytopics.config import FeaturesConfig, LdaConfig
-from policytopics.features import CacheStore, corpus_features, to_bow
+from policytopics.cache import CacheStore
+from policytopics.features import corpus_features, to_bow
 from policytopics.models.lda import (
     UNASSIGNED,
     LdaTopicModel,

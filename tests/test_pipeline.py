@@ -16,6 +16,7 @@ import pytest
 
 import policytopics
 from policytopics import artifacts
+from policytopics.provenance import sha256_file
 from conftest import CITY_REPORTS, DEFAULT_CONFIG, SEEDS
 
 TONE_MARKS = re.compile(r"[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]")
@@ -118,7 +119,7 @@ def test_rerun_is_byte_identical(seed_run):
     again = policytopics.run(seed_run.config)
     assert again.run_dir == seed_run.run_dir
     assert (again.run_dir / "manifest.json").read_bytes() == first
-    assert json.loads(first)["artifacts"]["units.csv"] == artifacts.sha256_file(again.run_dir / "units.csv")
+    assert json.loads(first)["artifacts"]["units.csv"] == sha256_file(again.run_dir / "units.csv")
 
 
 def test_switching_off_pinyin_stripping_shows_in_the_output(tmp_path):
@@ -384,7 +385,7 @@ def test_the_model_cache_gives_the_same_bytes_and_refits_nothing(tmp_path):
 def test_a_corrupt_model_cache_entry_is_rebuilt_and_the_run_is_unchanged(tmp_path, caplog):
     import logging
 
-    from policytopics.features import CacheStore
+    from policytopics.cache import CacheStore
 
     cache = tmp_path / "cache"
     light = [f"corpus.path={SEEDS}", f"output.results_dir={tmp_path / 'results'}", f"cache.dir={cache}",

@@ -20,100 +20,26 @@ the same config on the same inputs therefore give byte-identical files, except
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import logging
 import os
-import platform
 import re
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
 from policytopics.errors import ArtifactMismatchError, RunFolderConflictError
+from policytopics.provenance import package_versions, sha256_bytes, sha256_file
 
 logger = logging.getLogger("policytopics")
 
 FLOAT_FORMAT = "{:.6f}"
 
-#: Packages whose versions are recorded in every manifest.
-RECORDED_PACKAGES = (
-    "policytopics",
-    "gensim",
-    "jieba",
-    "scikit-learn",
-    "numpy",
-    "scipy",
-    "pandas",
-    "pyLDAvis",
-    "opencc",
-    "pydantic",
-    "PyYAML",
-    "matplotlib",
-    "mplfonts",
-    "Jinja2",
-)
-
 #: Files that change from run to run by nature and are therefore not hashed.
 UNHASHED_FILES = frozenset({"manifest.json", "timings.json"})
-
-
-def sha256_bytes(data: bytes) -> str:
-    """Hex SHA-256 of ``data``.
-
-    Parameters
-    ----------
-    data : bytes
-        The bytes to hash.
-
-    Returns
-    -------
-    str
-        The 64-character lower-case hex digest.
-
-    Examples
-    --------
-    >>> sha256_bytes(b"")[:12]
-    'e3b0c44298fc'
-    """
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes, read in chunks.
-
-    Parameters
-    ----------
-    path : str or Path
-        The file to hash (read in 1 MiB chunks, so a large file is never all in memory).
-
-    Returns
-    -------
-    str
-        The 64-character lower-case hex digest, as :func:`sha256_bytes` of its bytes.
-
-    Raises
-    ------
-    OSError
-        If the file cannot be read.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "empty.txt"
-    >>> _ = path.write_bytes(b"")
-    >>> sha256_file(path) == sha256_bytes(b"")
-    True
-    """
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _format_cell(value: Any) -> str:
@@ -228,35 +154,6 @@ def write_text(path: str | Path, text: str | Iterable[str]) -> None:
             handle.write(text)
         else:
             handle.writelines(text)
-
-
-def package_versions(names: Iterable[str] = RECORDED_PACKAGES) -> dict[str, str]:
-    """Installed versions of ``names`` plus the Python version ("not installed" if absent).
-
-    Parameters
-    ----------
-    names : iterable of str
-        Distribution names; by default :data:`RECORDED_PACKAGES`, the packages every
-        manifest records.
-
-    Returns
-    -------
-    dict of str to str
-        ``python`` first, then each name in the order given, to its version string.
-
-    Examples
-    --------
-    >>> versions = package_versions(["numpy", "no-such-package"])
-    >>> list(versions), versions["no-such-package"]
-    (['python', 'numpy', 'no-such-package'], 'not installed')
-    """
-    versions = {"python": platform.python_version()}
-    for name in names:
-        try:
-            versions[name] = importlib_metadata.version(name)
-        except importlib_metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
 
 
 def hash_tree(folder: str | Path, exclude: frozenset[str] = UNHASHED_FILES) -> dict[str, str]:

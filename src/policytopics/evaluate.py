@@ -38,16 +38,9 @@ from scipy.optimize import linear_sum_assignment
 from scipy.special import gammaln, logsumexp, psi
 
 from policytopics.config import FeaturesConfig
-from policytopics.features import (
-    CacheStore,
-    Features,
-    copy_dictionary,
-    corpus_features,
-    fingerprint,
-    package_versions,
-    source_hash,
-    to_bow,
-)
+from policytopics.cache import CacheStore, fingerprint
+from policytopics.features import Features, copy_dictionary, corpus_features, to_bow
+from policytopics.provenance import environment_versions, source_hash
 from policytopics.packed import PackedBows, PackedTokens
 from policytopics.models.lda import DEFAULT_TOP_N, LdaTopicModel, fit_cache_key, load_cached_fit, save_cached_fit
 
@@ -520,7 +513,7 @@ def _init_worker(context: _Context) -> None:
 
 
 def _score_key(kind: str, fit_key: str, *extra: Any) -> str:
-    return fingerprint(kind, fit_key, *extra, package_versions("gensim", "numpy", "scipy"), source_hash(__file__))
+    return fingerprint(kind, fit_key, *extra, environment_versions("gensim", "numpy", "scipy"), source_hash(__file__))
 
 
 def _stores(root: str) -> tuple[CacheStore, CacheStore]:

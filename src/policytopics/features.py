@@ -16,43 +16,34 @@ records the date and file names), so saving the same dictionary twice writes the
 :func:`corpus_features` does both and caches the result on disk: the dictionary and the bags
 of words are stored under a key that hashes the token lists, the ``features`` settings, the
 gensim version and this module's code, so a rerun on the same tokens (whatever model settings
-changed) reads them instead of rebuilding them. :class:`CacheStore` is the on-disk store of
-such entries (also used for fitted models): every entry is a folder whose files are listed
-with their SHA-256 in ``CHECKSUMS.json``; an entry that fails the check (truncated, corrupt,
-half-written) is deleted, reported and rebuilt, never used. Entries are written into a
-temporary folder and renamed into place, so a reader never sees a half-written one.
+changed) reads them instead of rebuilding them. The store is
+:class:`policytopics.cache.CacheStore`.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
 import os
-import platform
-import shutil
-import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from importlib import metadata as importlib_metadata
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from gensim.corpora import Dictionary
 
+from policytopics.cache import CacheStore, fingerprint
 from policytopics.config import FeaturesConfig
 from policytopics.packed import PackedBows
+from policytopics.provenance import environment_versions, source_hash
 
 __all__ = [
-    "CacheStore",
     "Features",
     "build_dictionary",
     "copy_dictionary",
     "corpus_features",
     "features_key",
-    "fingerprint",
     "packed_bows",
     "to_bow",
 ]
@@ -251,165 +242,6 @@ def packed_bows(dictionary: Dictionary, token_lists: Iterable[Sequence[str]]) ->
     return PackedBows.from_lists(dictionary.doc2bow(list(tokens)) for tokens in _checked(token_lists))
 
 
-# -- on-disk cache ------------------------------------------------------------------------------
-
-
-def fingerprint(*parts: Any) -> str:
-    """SHA-256 of JSON-able ``parts`` (lists, dicts with string keys, str, int, float, None).
-
-    Dict keys are sorted, so pass ordered data (e.g. theme keywords, whose order is the topic
-    order) as lists of pairs.
-
-    Parameters
-    ----------
-    *parts : JSON-able
-        The values to hash, in order. NaN and infinities are allowed.
-
-    Returns
-    -------
-    str
-        The 64-character hex SHA-256 of the compact JSON text of ``parts``.
-
-    Raises
-    ------
-    TypeError
-        If a part is not JSON-able (e.g. a set or a numpy array).
-
-    Examples
-    --------
-    >>> fingerprint({"a": 1, "b": [1, 2]}) == fingerprint({"b": [1, 2], "a": 1})
-    True
-    >>> fingerprint([1, 2]) == fingerprint([2, 1])
-    False
-    """
-    text = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=True)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-@functools.cache
-def _versions(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    versions = {name: importlib_metadata.version(name) for name in names}
-    versions["python"] = platform.python_version()
-    versions["machine"] = platform.machine()
-    return tuple(versions.items())
-
-
-def package_versions(*names: str) -> dict[str, str]:
-    """Installed versions of ``names`` plus the Python version and machine (for cache keys)."""
-    return dict(_versions(tuple(names)))
-
-
-@functools.cache
-def source_hash(path: str | Path) -> str:
-    """SHA-256 of a source file: cache keys include the code that computed an entry, so a
-    changed algorithm never reads an old result."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-class CacheStore:
-    """Checksummed cache entries: ``<root>/<kind>/<key>/`` folders of files.
-
-    Every entry lists its files with their SHA-256 in ``CHECKSUMS.json`` (written last). An
-    entry whose listing is missing or unreadable, or one of whose files is missing or differs
-    from its checksum, is reported, deleted and treated as absent: it is rebuilt, never used.
-    Entries are written into a temporary folder beside them and renamed into place, so a
-    reader (another process included) never sees a half-written entry.
-
-    Parameters
-    ----------
-    root : str or Path
-        The cache folder (``cache.dir``).
-    kind : str
-        The sub-folder of this kind of entry (``features``, ``lda``, ...).
-
-    Examples
-    --------
-    >>> store = CacheStore(tmp_path, "demo")  # doctest: +SKIP
-    >>> store.put_json("k1", {"value": 1.5})  # doctest: +SKIP
-    >>> store.get_json("k1")  # doctest: +SKIP
-    {'value': 1.5}
-    """
-
-    CHECKSUMS = "CHECKSUMS.json"
-
-    def __init__(self, root: str | Path, kind: str) -> None:
-        self.root = Path(root)
-        self.kind = kind
-        self.folder = self.root / kind
-
-    def path(self, key: str) -> Path:
-        """Where the entry ``key`` lives (whether or not it exists)."""
-        return self.folder / key
-
-    def _valid(self, entry: Path) -> bool:
-        try:
-            listing = json.loads((entry / self.CHECKSUMS).read_text(encoding="utf-8"))
-            if not isinstance(listing, dict) or not listing:
-                return False
-            return all(
-                (entry / name).is_file() and _sha256_file(entry / name) == checksum
-                for name, checksum in listing.items()
-            )
-        except (OSError, ValueError):
-            return False
-
-    def get(self, key: str) -> Path | None:
-        """The folder of entry ``key`` if it exists and passes its checksums, else ``None``."""
-        entry = self.path(key)
-        if not entry.is_dir():
-            return None
-        if self._valid(entry):
-            return entry
-        logger.warning("cache: %s entry %s is incomplete or corrupt; it will be rebuilt", self.kind, key[:12])
-        shutil.rmtree(entry, ignore_errors=True)
-        return None
-
-    def put(self, key: str, write: Callable[[Path], None]) -> Path:
-        """Create entry ``key``: ``write(folder)`` fills a fresh folder, which is then checksummed
-        and renamed into place (replacing a previous entry of that key). Returns the entry."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".tmp-{key[:16]}-", dir=self.folder))
-        try:
-            write(staging)
-            listing = {
-                path.relative_to(staging).as_posix(): _sha256_file(path)
-                for path in sorted(staging.rglob("*"))
-                if path.is_file()
-            }
-            (staging / self.CHECKSUMS).write_text(json.dumps(listing, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-            entry = self.path(key)
-            if entry.exists():
-                shutil.rmtree(entry, ignore_errors=True)
-            try:
-                os.rename(staging, entry)
-            except OSError:  # another process put the same entry meanwhile
-                if self.get(key) is None:
-                    raise
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        return entry
-
-    def get_json(self, key: str) -> Any:
-        """The JSON value stored by :meth:`put_json` under ``key``, or ``None``."""
-        entry = self.get(key)
-        if entry is None:
-            return None
-        return json.loads((entry / "value.json").read_text(encoding="utf-8"))
-
-    def put_json(self, key: str, value: Any) -> None:
-        """Store a JSON-able value (floats round-trip exactly) under ``key``."""
-        text = json.dumps(value, ensure_ascii=False, sort_keys=True, allow_nan=True)
-        self.put(key, lambda folder: (folder / "value.json").write_text(text, encoding="utf-8"))
-
-
 @dataclass(frozen=True)
 class Features:
     """The model vocabulary and the bags of words of the units, with their cache key.
@@ -466,7 +298,7 @@ def features_key(token_lists: Iterable[Sequence[str]], config: FeaturesConfig) -
         digest.update(b"\n")
     return fingerprint(
         "features", _FEATURES_FORMAT, digest.hexdigest(), config.model_dump(mode="json"),
-        package_versions("gensim"), source_hash(__file__),
+        environment_versions("gensim"), source_hash(__file__),
     )
 
 

@@ -184,7 +184,7 @@ def fit_models(
     from policytopics.features import corpus_features
     from policytopics.models.cluster import TfidfKMeans, agreement
     from policytopics.models.lda import factory_from_config, map_topics_to_themes
-    from policytopics.tokenize import resolve_workers
+    from policytopics.workers import resolve_workers
 
     from policytopics.packed import PackedTokens
 

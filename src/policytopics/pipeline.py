@@ -23,6 +23,7 @@ from typing import Any
 
 from policytopics import artifacts
 from policytopics.config import Config, load_config
+from policytopics.provenance import sha256_bytes, sha256_file
 from policytopics.records import CleanedText, Document, SkippedSource, Unit
 from policytopics.themes import MIXED, NONE
 
@@ -141,7 +142,7 @@ def prepare_corpus(config: Config, timings: dict[str, float]) -> tuple[
     >>> cleaned, documents, units, skipped = prepare_corpus(Config(), {})  # doctest: +SKIP
     """
     from policytopics import clean, ingest, segment
-    from policytopics.tokenize import resolve_workers
+    from policytopics.workers import resolve_workers
 
     with _timed(timings, "ingest"):
         ingested = ingest.read_corpus(config.corpus, progress=_log_progress("ingest"))
@@ -426,7 +427,8 @@ def tokenize_units(config: Config, units: list[Unit], timings: dict[str, float])
     (229, 0)
     """
     from policytopics.progress import ProgressLine
-    from policytopics.tokenize import TokenCache, Tokenizer, resolve_workers, tokenize_texts
+    from policytopics.tokenize import TokenCache, Tokenizer, tokenize_texts
+    from policytopics.workers import resolve_workers
 
     tokenizer = Tokenizer(config.tokenize, cache_dir=Path(config.cache.dir) / "jieba")
     cache = TokenCache(config.cache.dir) if config.cache.enabled else None
@@ -512,14 +514,14 @@ def resource_hashes(config: Config) -> dict[str, str]:
     """
     resources = Path(__file__).parent / "resources"
     hashes = {
-        f"policytopics/resources/{path.name}": artifacts.sha256_file(path)
+        f"policytopics/resources/{path.name}": sha256_file(path)
         for path in sorted(resources.iterdir())
         if path.is_file()
     }
     for path in [*config.clean.boilerplate_files, *config.tokenize.dictionaries, *config.tokenize.stopword_files]:
-        hashes[path] = artifacts.sha256_file(path)
+        hashes[path] = sha256_file(path)
     if Path(config.themes.codebook).is_file():  # a run without models may not have one
-        hashes[config.themes.codebook] = artifacts.sha256_file(config.themes.codebook)
+        hashes[config.themes.codebook] = sha256_file(config.themes.codebook)
     return hashes
 
 
@@ -632,7 +634,7 @@ def _execute(config: Config, stages: tuple[str, ...], force: bool = False) -> Ru
             _write_model_outputs(staging, config, units, models, corpus)
         manifest = artifacts.build_manifest(
             staging,
-            config_sha256=artifacts.sha256_bytes(resolved_yaml.encode("utf-8")),
+            config_sha256=sha256_bytes(resolved_yaml.encode("utf-8")),
             inputs={item.source.source: item.source.sha256 for item in cleaned},
             resources=resource_hashes(config),
             stages=stages,

@@ -13,7 +13,6 @@ long passage counts for more than a one-line remark, as it does for a listener.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from policytopics.errors import PolicytopicsError
+from policytopics.provenance import sha256_bytes
 
 UNASSIGNED = "unassigned"
 
@@ -147,7 +147,7 @@ def load_codebook(path: str | Path, ids: Sequence[str] | None = None) -> Codeboo
         if missing:
             raise CodebookError(f"themes.ids: {', '.join(missing)} not in the codebook {path}")
         themes = [theme for theme in themes if theme.id in set(ids)]
-    return Codebook(tuple(themes), str(path), hashlib.sha256(raw).hexdigest())
+    return Codebook(tuple(themes), str(path), sha256_bytes(raw))
 
 
 @dataclass(frozen=True)

@@ -413,7 +413,7 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
         """The cache store (or None) and a hash of the TF-IDF matrix."""
         if self.memory is None:
             return None, ""
-        from policytopics.features import CacheStore
+        from policytopics.cache import CacheStore
 
         digest = hashlib.sha256()
         digest.update(json.dumps([list(x.shape), str(x.dtype), str(x.indices.dtype)]).encode())
@@ -422,12 +422,13 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
         return CacheStore(self.memory, "kmeans"), digest.hexdigest()
 
     def _kmeans_key(self, matrix_key: str, k: int, seed: int) -> str:
-        from policytopics.features import fingerprint, package_versions, source_hash
+        from policytopics.cache import fingerprint
+        from policytopics.provenance import environment_versions, source_hash
 
         return fingerprint(
             "kmeans", _KMEANS_CACHE_FORMAT, matrix_key, int(k), int(self.n_init), int(seed),
             int(self.silhouette_sample),
-            package_versions("scikit-learn", "numpy", "scipy"), source_hash(__file__),
+            environment_versions("scikit-learn", "numpy", "scipy"), source_hash(__file__),
         )
 
     @staticmethod

@@ -132,15 +132,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from policytopics.config import FeaturesConfig, LdaConfig
 from policytopics.errors import ArtifactMismatchError
-from policytopics.features import (
-    CacheStore,
-    build_dictionary,
-    copy_dictionary,
-    fingerprint,
-    package_versions,
-    source_hash,
-    to_bow,
-)
+from policytopics.cache import CacheStore, fingerprint
+from policytopics.features import build_dictionary, copy_dictionary, to_bow
+from policytopics.provenance import environment_versions, source_hash
 
 logger = logging.getLogger("policytopics")
 
@@ -1108,7 +1102,7 @@ def fit_cache_key(model: LdaTopicModel, features_key: str) -> str:
     params["seed_keywords"] = None if keywords is None else [[theme, list(words)] for theme, words in keywords.items()]
     return fingerprint(
         "lda-fit", _FIT_CACHE_FORMAT, features_key, params,
-        package_versions("gensim", "numpy", "scipy"), source_hash(__file__),
+        environment_versions("gensim", "numpy", "scipy"), source_hash(__file__),
     )
 
 
