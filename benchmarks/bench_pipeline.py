@@ -102,14 +102,14 @@ SECTIONS = [
     ("policytopics.models.lda", "to_bow", "model/dictionary_bow"),
     ("policytopics.models.lda", "LdaTopicModel.fit", "model/lda"),
     ("policytopics.models.lda", "LdaTopicModel.fit_bow", "model/lda"),
-    ("policytopics.evaluate", "FitPool.__init__", "model/lda"),  # starts the fits' workers
-    ("policytopics.evaluate", "FitPool.result", "model/lda"),  # waits for them (or fits here)
-    ("policytopics.evaluate", "FitPool.model", "model/lda"),
-    ("policytopics.evaluate", "FitPool.close", "model/lda"),
-    ("policytopics.evaluate", "_perplexity", "model/lda"),
+    ("policytopics.sweep", "FitPool.__init__", "model/lda"),  # starts the fits' workers
+    ("policytopics.sweep", "FitPool.result", "model/lda"),  # waits for them (or fits here)
+    ("policytopics.sweep", "FitPool.model", "model/lda"),
+    ("policytopics.sweep", "FitPool.close", "model/lda"),
+    ("policytopics.metrics", "perplexity_of_units", "model/lda"),
     ("policytopics.models.cluster", "TfidfKMeans.fit", "model/tfidf_kmeans"),
-    ("policytopics.evaluate", "coherence", "model/coherence"),
-    ("policytopics.evaluate", "sweep", "model/sweep"),
+    ("policytopics.metrics", "coherence", "model/coherence"),
+    ("policytopics.sweep", "sweep", "model/sweep"),
     ("policytopics.tokenize", "TokenCache.get_many", "tokenize/cache_read"),
     ("policytopics.tokenize", "TokenCache.put_many", "tokenize/cache_write"),
     ("policytopics.tokenize", "_tokenize_texts", "tokenize/jieba"),

@@ -60,7 +60,8 @@ from pathlib import Path
 
 from policytopics.config import load_config
 from policytopics.pipeline import prepare_corpus
-from policytopics.tokenize import TokenCache, Tokenizer, forget_memos, resolve_workers, tokenize_texts
+from policytopics.tokenize import TokenCache, Tokenizer, forget_memos, tokenize_texts
+from policytopics.workers import resolve_workers
 
 ROOT = Path(__file__).resolve().parents[1]
 CITY = ROOT.parent / "shared" / "corpora" / "city-reports-2024"
@@ -96,7 +97,7 @@ def first_megabytes(texts: list[str], megabytes: float) -> list[str]:
 def unit_texts(config_path: str, corpus: Path) -> list[str]:
     """The cleaned unit texts of ``corpus`` under the config (as a pipeline run makes them)."""
     config = load_config(config_path, [f"corpus.path={corpus}"])
-    _, _, units, _ = prepare_corpus(config, {})
+    units = prepare_corpus(config, {}).units
     return [unit.text for unit in units]
 
 
@@ -274,7 +275,7 @@ def profile(path: str, texts: list[str], config_path: str, out: Path, workers: i
         segment = _inclusive(root, _named("Tokenizer.segment"))
         tokenize = _inclusive(root, _named("Tokenizer.tokenize_with_pos"))
         cache_seconds = _inclusive(root, lambda f: _named("TokenCache.get_many", "TokenCache.put_many")(f) or (
-            f.function == "key" and f.file_path.endswith("tokenize.py")))
+            f.function == "key" and f.file_path.endswith(("tokenize.py", "token_cache.py"))))
         shares = [
             ("posseg's HMM on unknown spans (segmentation + tagging)", hmm),
             ("  of which the Viterbi itself", viterbi),

@@ -125,7 +125,7 @@ def seed_texts(config: Path = DEFAULT_CONFIG) -> list[str]:
     corpus = Path(config_.corpus.path)
     if not corpus.is_absolute():  # relative paths in the config mean the repository root
         config_ = load_config(config, [f"corpus.path={REPO / corpus}"])
-    _, _, units, _ = prepare_corpus(config_, {})
+    units = prepare_corpus(config_, {}).units
     return [unit.text for unit in units]
 
 

@@ -128,7 +128,8 @@ def load_part(config_path: Path, corpus: Path, overrides: Sequence[str], keep_te
     if not Path(config.cache.dir).is_absolute():  # the cache of the repository, wherever we run from
         config = load_config(config_path, [*settings, f"cache.dir={REPO / config.cache.dir}"])
     timings: dict[str, float] = {}
-    _, documents, units, _ = prepare_corpus(config, timings)
+    records = prepare_corpus(config, timings)
+    documents, units = records.documents, records.units
     tokenizer, tokenized = tokenize_units(config, units, timings)
     part = Part(_relative(corpus))
     for unit, tokens in zip(units, tokenized.tokens):
@@ -173,7 +174,7 @@ def load_corpora(args: argparse.Namespace, keep_text: bool = False) -> tuple[dic
 
 def read_themes(codebook: Path) -> list[tuple[str, list[str]]]:
     """(theme id, keywords) in codebook order, through the package's own loader."""
-    from policytopics.themes import load_codebook
+    from policytopics.codebook import load_codebook
 
     loaded = load_codebook(codebook)
     keywords = loaded.keywords()

@@ -281,3 +281,24 @@ def test_verify_artifacts_names_changed_unlisted_and_missing_files(tmp_path):
     (folder / "manifest.json").unlink()
     with pytest.raises(ArtifactMismatchError, match="no manifest.json"):
         artifacts.verify_artifacts(folder)
+
+
+def test_checksums_stand_alone_and_artifacts_reexports_them(tmp_path):
+    import subprocess
+    import sys
+
+    from policytopics import checksums
+    from policytopics.errors import ArtifactMismatchError
+
+    assert artifacts.verify_artifacts is checksums.verify_artifacts
+    assert artifacts.hash_tree is checksums.hash_tree and artifacts.UNHASHED_FILES is checksums.UNHASHED_FILES
+    code = "import sys, policytopics.checksums; print(sorted(m for m in sys.modules if m.startswith('policytopics.')))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "['policytopics.checksums', 'policytopics.errors', 'policytopics.provenance']"
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "a.bin").write_bytes(b"a")
+    (tmp_path / "other.txt").write_text("not checked")
+    digests = {"model/a.bin": sha256_bytes(b"a")}
+    assert checksums.verify_checksums(tmp_path, digests, "model", listing="checksums.json") == digests
+    with pytest.raises(ArtifactMismatchError, match="model/a.bin differs from the hash checksums.json records"):
+        checksums.verify_checksums(tmp_path, {"model/a.bin": sha256_bytes(b"b")}, "model", listing="checksums.json")

@@ -1,5 +1,6 @@
-"""Tests of policytopics.clean: each step alone, the boilerplate rule file, the driver, and
-the five real seed files.
+"""Tests of policytopics.clean and its step modules (pinyin, boilerplate, mojibake,
+normalisation, characters): each step alone, the boilerplate rule file, the driver, and the
+five real seed files.
 
 Fixtures are inline strings or tiny files in tests/data/clean/. OpenCC is the real one.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import doctest
+import inspect
 import random
 import re
 from pathlib import Path
@@ -16,19 +18,13 @@ import opencc
 import pytest
 
 from conftest import SEEDS
-from policytopics import clean
-from policytopics.clean import (
-    GARBLE_MARK,
-    BoilerplateRules,
-    clean_source,
-    clean_text,
-    drop_mojibake,
-    load_boilerplate_rules,
-    normalise,
-    remove_boilerplate,
-    strip_pinyin,
-    to_simplified,
-)
+from policytopics import boilerplate, characters, clean, mojibake, normalisation, pinyin
+from policytopics.boilerplate import BoilerplateRules, load_boilerplate_rules, remove_boilerplate
+from policytopics.characters import GARBLE_MARK
+from policytopics.clean import clean_source, clean_text, to_simplified
+from policytopics.mojibake import drop_mojibake
+from policytopics.normalisation import normalise
+from policytopics.pinyin import strip_pinyin
 from policytopics.config import CleanConfig
 from policytopics.records import CleanedText, SourceText
 
@@ -48,8 +44,24 @@ def without_boilerplate(text: str) -> str:
     return remove_boilerplate(text, RULES)[0]
 
 
-def test_module_docstring_examples_hold():
-    assert doctest.testmod(clean).failed == 0
+@pytest.mark.parametrize("module", [clean, characters, pinyin, boilerplate, mojibake, normalisation])
+def test_module_docstring_examples_hold(module):
+    assert doctest.testmod(module).failed == 0
+
+
+def test_the_stage_module_still_offers_the_steps():
+    # pipeline.py imports these from policytopics.clean
+    for name in clean.__all__:
+        assert getattr(clean, name) is not None, name
+    assert clean.strip_pinyin is strip_pinyin and clean.normalise is normalise
+    assert clean.remove_boilerplate is remove_boilerplate and clean.drop_mojibake is drop_mojibake
+    assert clean.GARBLE_MARK == GARBLE_MARK
+
+
+def test_cleaning_keeps_no_worker_state_of_its_own():
+    # workers read (config, rules) with policytopics.workers.worker_context()
+    assert not [name for name in vars(clean) if name.startswith("_WORKER")]
+    assert "global " not in inspect.getsource(clean)
 
 
 # --- step 1: strip_pinyin -------------------------------------------------------------------
@@ -254,7 +266,7 @@ def test_shipped_rules_are_sorted_by_kind_and_every_rule_is_documented():
         "spam", "breadcrumb", "date", "related", "preview", "docsite", "widget", "notice",
         "comments", "markup", "page_marker",
     }
-    shipped = read(Path(clean.__file__).parent / "resources" / "boilerplate.yaml")
+    shipped = read(Path(boilerplate.__file__).parent / "resources" / "boilerplate.yaml")
     for category in RULES.categories:
         assert f"# --- {category} " in shipped, category
 
@@ -642,11 +654,11 @@ def test_normalise_commas_between_numbers(text, expected):
 
 def test_letter_spaced_title_is_not_a_keyword_line():
     # Found on the city reports: 岳阳's title line was removed as a line of search keywords.
-    rules = clean.load_boilerplate_rules(CleanConfig())
+    rules = load_boilerplate_rules(CleanConfig())
     text = "政 府 工 作 报 告\n各位代表：现在，我代表市人民政府向大会报告工作。"
-    assert clean.remove_boilerplate(text, rules)[0] == text
+    assert remove_boilerplate(text, rules)[0] == text
     keywords = "2023 经济技术 开发区 上半年 工作总结 大会 领导 致辞\n" + text
-    assert clean.remove_boilerplate(keywords, rules)[0] == text
+    assert remove_boilerplate(keywords, rules)[0] == text
 
 
 def test_cleaning_in_worker_processes_gives_the_same_texts(monkeypatch):
@@ -658,7 +670,7 @@ def test_cleaning_in_worker_processes_gives_the_same_texts(monkeypatch):
         for path in sorted(SEEDS.glob("*.txt"))
     ]
     config = CleanConfig()
-    rules = clean.load_boilerplate_rules(config)
+    rules = load_boilerplate_rules(config)
     serial = clean.clean_sources(sources, config, rules, workers=1)
     monkeypatch.setattr(clean, "_PARALLEL_MIN_CHARS", 0)  # the seeds are below the threshold
     parallel = clean.clean_sources(sources, config, rules, workers=2)

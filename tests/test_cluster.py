@@ -13,6 +13,7 @@ from sklearn.metrics import silhouette_score
 
 from policytopics.config import ClusterConfig
 from policytopics.models.cluster import NO_CLUSTER, TfidfKMeans, agreement, identity_analyzer
+from policytopics.models.factories import clusterer_from_config
 
 # Three planted groups of different sizes (5, 4, 3 units), each with its own vocabulary and
 # a shared filler word; units are interleaved so that order and group do not coincide.
@@ -188,8 +189,8 @@ def test_pickle_round_trip(fitted):
     assert restored.predict(planted_corpus()).tolist() == fitted.labels_.tolist()
 
 
-def test_from_config_threads_settings_and_seed():
-    model = TfidfKMeans.from_config(ClusterConfig(k=None, k_range=[3, 5], top_n=4), seed=99)
+def test_the_config_reaches_the_clustering_through_its_factory():
+    model = clusterer_from_config(ClusterConfig(k=None, k_range=[3, 5], top_n=4), seed=99)
     assert (model.k, model.k_range, model.top_n, model.random_state) == (None, (3, 5), 4, 99)
     fitted = model.fit(planted_corpus())
     assert all(len(pairs) == 4 for pairs in fitted.cluster_terms_)

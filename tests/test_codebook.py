@@ -116,7 +116,7 @@ def seed_tokens(tmp_path_factory):
 
     cache = tmp_path_factory.mktemp("seed-tokens")
     config = load_config(DEFAULT_CONFIG, [f"corpus.path={SEEDS}", f"cache.dir={cache}"])
-    _, _, units, _ = prepare_corpus(config, {})
+    units = prepare_corpus(config, {}).units
     _, corpus = tokenize_units(config, units, {})
     return [(unit.doc_id, list(tokens)) for unit, tokens in zip(units, corpus.tokens)]
 
@@ -131,7 +131,7 @@ def corpus_sizes():
 
 
 def test_codebook_parses_with_the_package_loader(themes):
-    from policytopics.themes import load_codebook
+    from policytopics.codebook import load_codebook
 
     codebook = load_codebook(CODEBOOK)
     assert codebook.ids == [theme["id"] for theme in themes]
@@ -321,3 +321,72 @@ def test_readme_states_the_per_theme_counts(labels):
     text = LABELS_README.read_text(encoding="utf-8")
     stated = {m["theme"]: int(m["n"]) for m in re.finditer(r"^\| `(?P<theme>[a-z_]+)` \|[^|\n]*\| (?P<n>\d+) \|$", text, re.M)}
     assert stated == dict(Counter(row["theme"] for row in labels))
+
+
+# -- codebook.py: loading and checking any codebook ---------------------------------------------
+
+from policytopics.codebook import CodebookError, check_keywords, load_codebook  # noqa: E402
+
+SMALL_CODEBOOK = """\
+version: 1
+themes:
+  - id: investment
+    label_zh: 招商引资与项目
+    label_en: Investment
+    description: Attracting investors and projects.
+    keywords: [招商引资, 项目落地]
+  - id: livelihood
+    label_zh: 民生
+    label_en: Livelihood
+    description: Jobs, schools, housing.
+    keywords: [民生工程, 安置房]
+"""
+
+
+def write(tmp_path, text, name="codebook.yaml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_load_codebook_and_select_ids(tmp_path):
+    path = write(tmp_path, SMALL_CODEBOOK)
+    codebook = load_codebook(path)
+    assert codebook.ids == ["investment", "livelihood"]
+    assert codebook.keywords()["livelihood"] == ["民生工程", "安置房"]
+    assert load_codebook(path, ["livelihood"]).ids == ["livelihood"]
+    assert len(codebook.sha256) == 64
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (SMALL_CODEBOOK.replace("[民生工程, 安置房]", "[]"), "empty keyword list"),
+        (SMALL_CODEBOOK.replace("[民生工程, 安置房]", "[民生工程, 招商引资]"), "belongs to both"),
+        (SMALL_CODEBOOK.replace("id: livelihood", "id: investment"), "used twice"),
+        (SMALL_CODEBOOK.replace("label_en: Livelihood", "label_english: Livelihood"), "label_english"),
+        ("themes: [unclosed\n", "not valid YAML"),
+    ],
+)
+def test_bad_codebooks_are_named(tmp_path, text, message):
+    with pytest.raises(CodebookError, match=message):
+        load_codebook(write(tmp_path, text))
+
+
+def test_theme_id_missing_from_codebook(tmp_path):
+    with pytest.raises(CodebookError, match=r"themes.ids: cadre not in the codebook"):
+        load_codebook(write(tmp_path, SMALL_CODEBOOK), ["investment", "cadre"])
+    with pytest.raises(CodebookError, match="file not found"):
+        load_codebook(tmp_path / "none.yaml")
+
+
+def test_keyword_check_reports_split_and_absent(tmp_path):
+    codebook = load_codebook(write(tmp_path, SMALL_CODEBOOK))
+    splitter = {"招商引资": ["招商引资"], "项目落地": ["项目", "落地"], "民生工程": ["民生工程"], "安置房": ["安置房"]}
+    check = check_keywords(codebook, lambda word: splitter[word], {"招商引资", "民生工程"})
+    assert check.usable == {"investment": ["招商引资"], "livelihood": ["民生工程"]}
+    assert check.split == {"项目落地": ["项目", "落地"]}
+    assert check.absent == ["安置房"]
+    assert [row["status"] for row in check.rows(codebook)] == ["used", "split: 项目 落地", "used", "absent from corpus"]
+    with pytest.raises(CodebookError, match="theme 'livelihood' has no usable keyword"):
+        check_keywords(codebook, lambda word: splitter[word], {"招商引资"})

@@ -32,7 +32,8 @@ EXAMPLE_CONFIG = DOCS / "examples" / "city-reports.yaml"
 
 STAGE_MODULES = (
     "ingest", "clean", "segment", "tokenize", "features", "models.lda", "models.cluster",
-    "themes", "evaluate", "artifacts", "report", "figures", "pipeline",
+    "models.persistence", "models.factories", "fitting", "codebook", "themes", "metrics", "sweep",
+    "selection", "outputs", "artifacts", "report", "figures", "validation", "pipeline",
 )
 
 
@@ -265,7 +266,7 @@ def test_example_config_checks_and_its_keywords_are_tokens(tmp_path):
     """The example of the README: it validates, its files exist, its codebook loads and
     every keyword comes out of the tokenizer (with the example dictionary) as one kept token."""
     from policytopics.config import load_config
-    from policytopics.modelling import check_model_config
+    from policytopics.fitting import check_model_config
     from policytopics.tokenize import Tokenizer
 
     import os

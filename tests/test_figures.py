@@ -19,7 +19,7 @@ import pytest
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 
-from policytopics import figures
+from policytopics import figure_style, figure_tables
 from policytopics.figures import (
     FIGURE_STEMS,
     FigureError,
@@ -327,7 +327,7 @@ def test_topic_panels_show_the_top_ten_terms_titled_by_theme():
 
 
 def test_terms_stay_text_when_read_from_the_run(written):
-    table = figures._read_table(written["run_dir"], "topic_terms.csv")
+    table = figure_tables._read_table(written["run_dir"], "topic_terms.csv")
     assert "NA" in set(table["term"])
 
 
@@ -406,12 +406,12 @@ def test_theme_colours_are_fixed_distinct_and_grey_for_unassigned():
 def test_short_titles_cut_the_middle_and_stay_unique():
     titles = ["政府工作报告", "政府工作报告", None, "经济技术开发区上半年工作总结暨下半年工作部署会议领导讲话稿 篇1",
               "经济技术开发区上半年工作总结暨下半年工作部署会议领导讲话稿 篇2"]
-    labels = figures._short_titles(titles, ["三亚", "上海", "北京", "d4", "d5"], max_width=30)
+    labels = figure_style._short_titles(titles, ["三亚", "上海", "北京", "d4", "d5"], max_width=30)
     assert labels[:3] == ["政府工作报告 [三亚]", "政府工作报告 [上海]", "北京"]
     assert labels[3] != labels[4] and labels[3].endswith("篇1") and labels[4].endswith("篇2")
     assert all("…" in label for label in labels[3:])
     assert len(set(labels)) == len(labels)
-    assert figures._text_width(figures._shorten("很长" * 40, 30)) <= 30
+    assert figure_style._text_width(figure_style._shorten("很长" * 40, 30)) <= 30
 
 
 # --------------------------------------------------------------------------------------------
@@ -424,8 +424,8 @@ def test_fast_outline_width_is_matplotlibs_extent(text, size):
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import TextPath
 
-    path = TextPath((0, 0), text, prop=FontProperties(family=figures._cjk_family(), size=size))
-    assert figures._outline_width(path) == path.get_extents().width  # the same float, not a close one
+    path = TextPath((0, 0), text, prop=FontProperties(family=figure_style._cjk_family(), size=size))
+    assert figure_style._outline_width(path) == path.get_extents().width  # the same float, not a close one
 
 
 def test_heatmap_cell_labels_stay_out_of_the_layout_and_are_restored_after_it():
@@ -438,7 +438,7 @@ def test_heatmap_cell_labels_stay_out_of_the_layout_and_are_restored_after_it():
 def test_saving_keeps_the_figure_layout_engine(tmp_path):
     figure = theme_bars(_documents(), LABELS)
     engine = figure.get_layout_engine()
-    figures._save(figure, tmp_path, "bars")
+    figure_style._save(figure, tmp_path, "bars")
     assert figure.get_layout_engine() is engine
     assert (tmp_path / "bars.png").is_file() and (tmp_path / "bars.svg").is_file()
 
@@ -467,7 +467,7 @@ def test_per_speech_figures_show_at_most_max_speeches_and_say_so(tmp_path):
 
 def test_first_speeches_keeps_the_first_analysed_documents_and_their_units():
     documents, units = _documents(), _units()
-    shown, shown_units, note = figures._first_speeches(documents, units, 2)
+    shown, shown_units, note = figure_tables._first_speeches(documents, units, 2)
     analysed = documents.loc[documents["duplicate_of"].fillna("") == "", "doc_id"].tolist()
     assert shown["doc_id"].tolist() == analysed[:2]
     assert set(shown_units["doc_id"]) == set(analysed[:2])

@@ -15,7 +15,6 @@ import pandas as pd
 import pytest
 
 import policytopics
-from policytopics import artifacts
 from policytopics.provenance import sha256_file
 from conftest import CITY_REPORTS, DEFAULT_CONFIG, SEEDS
 
@@ -430,8 +429,8 @@ def test_a_run_folder_of_another_config_is_kept_unless_forced(tmp_path):
 
 
 def test_the_runs_model_loads_checked_against_its_manifest(seed_run):
-    from policytopics.models.lda import LdaTopicModel
+    from policytopics.models.persistence import load_model
 
-    model = LdaTopicModel.load(seed_run.run_dir / "model")
+    model = load_model(seed_run.run_dir / "model")
     assert np.array_equal(model.doc_topic_, seed_run.models.lda.doc_topic_)
     assert model.vocabulary_ == list(seed_run.models.lda.vocabulary_)

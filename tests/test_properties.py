@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import DEFAULT_CONFIG
-from policytopics import clean, segment
+from policytopics import characters, clean, segment, segment_patterns
 from policytopics.config import SegmentConfig, load_config
 from policytopics.records import CleanedText, Document, SourceText, Unit
 
@@ -190,9 +190,9 @@ def assert_well_formed(text: str) -> None:
     """What the cleaning driver promises about any output."""
     assert isinstance(text, str)
     text.encode("utf-8")  # no lone surrogates: writable as UTF-8
-    assert not clean._SURROGATE_RE.search(text)
-    assert not clean._INVISIBLE_RE.search(text), clean._INVISIBLE_RE.search(text)
-    assert not clean._LINE_BREAK_RE.search(text)
+    assert not characters.SURROGATE_RE.search(text)
+    assert not characters.INVISIBLE_RE.search(text), characters.INVISIBLE_RE.search(text)
+    assert not characters.LINE_BREAK_RE.search(text)
     assert "\t" not in text and "\n\n\n" not in text
     assert text == text.strip("\n") and all(line == line.strip() for line in text.split("\n"))
     assert not re.search(r"[^\S \n]", text) and "  " not in text  # whitespace: " " and "\n"
@@ -485,7 +485,7 @@ def assert_units_preserve_text(text: str, units: list[Unit], max_chars: int) -> 
         placed = set()
         for cursor in ends:
             start = text.find(unit.text, cursor)
-            while start >= 0 and len(segment._squash(text[cursor:start])) <= budget:
+            while start >= 0 and len(segment_patterns.squash(text[cursor:start])) <= budget:
                 if _decomposes(text[cursor:start], components) and all(
                     text.rfind(component, 0, start + len(component)) >= 0  # at or before it
                     for component in components
@@ -516,16 +516,16 @@ def assert_documents_preserve_text(cleaned: str, documents: list[Document]) -> N
     the whole text after its title."""
     cursor, starts = 0, []
     for document in documents:
-        assert document.text == document.text.strip(segment._SPACE)
+        assert document.text == document.text.strip(segment_patterns.SPACE)
         assert document.text or len(documents) == 1  # empty speeches of a collection go
         start = cleaned.find(document.text, cursor)
         assert start >= 0, f"{document.doc_id} is not a slice after offset {cursor}"
         starts.append(start)
         cursor = start + len(document.text)
     if len(documents) == 1:
-        assert not cleaned[cursor:].strip(segment._SPACE)
+        assert not cleaned[cursor:].strip(segment_patterns.SPACE)
         head = cleaned[: starts[0]] if documents[0].text else cleaned
-        assert segment._squash(head) == segment._squash(documents[0].title)
+        assert segment_patterns.squash(head) == segment_patterns.squash(documents[0].title)
 
 
 @fast(150, HealthCheck.too_slow)

@@ -101,7 +101,7 @@ def seed_units():
     from policytopics.pipeline import prepare_corpus
 
     config = load_config(DEFAULT_CONFIG, [f"corpus.path={SEEDS}"])
-    _, _, units, _ = prepare_corpus(config, {})
+    units = prepare_corpus(config, {}).units
     return [unit.text for unit in units]
 
 

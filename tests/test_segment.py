@@ -1,4 +1,5 @@
-"""Tests of policytopics.segment: speeches -> documents -> near-duplicates -> units.
+"""Tests of policytopics.segment (and its helpers speeches, duplicates, outline,
+segment_patterns): speeches -> documents -> near-duplicates -> units.
 
 Fixtures: small hand-written texts inline, and texts derived from the seed corpus under
 tests/data/segment/ (see the README there). None of them depends on clean.py.
@@ -6,6 +7,7 @@ tests/data/segment/ (see the README there). None of them depends on clean.py.
 
 from __future__ import annotations
 
+import doctest
 import json
 import os
 import re
@@ -15,13 +17,14 @@ from pathlib import Path
 
 import pytest
 
+from policytopics import duplicates, outline, segment, segment_patterns, speeches
 from policytopics.config import SegmentConfig
+from policytopics.duplicates import shingle_similarity
 from policytopics.records import CleanedText, Document, SourceText, Unit
 from policytopics.segment import (
     mark_duplicates,
     segment_corpus,
     segment_document,
-    shingle_similarity,
     source_stem,
     split_documents,
 )
@@ -298,12 +301,13 @@ def test_duplicates_are_deterministic_across_processes():
         "import json, pathlib\n"
         "from policytopics.config import SegmentConfig\n"
         "from policytopics.records import CleanedText, SourceText\n"
-        "from policytopics.segment import split_documents, mark_duplicates, _shingle_hashes\n"
+        "from policytopics.duplicates import shingle_hashes\n"
+        "from policytopics.segment import split_documents, mark_duplicates\n"
         f"t = pathlib.Path({str(DATA / 'seed001_collection.txt')!r}).read_text()\n"
         "c = CleanedText(SourceText('s.txt', t, 'utf-8'), t, {}, len(t))\n"
         "docs = mark_duplicates(split_documents(c, SegmentConfig()), SegmentConfig())\n"
         "print(json.dumps([[d.duplicate_of, d.duplicate_reason] for d in docs]"
-        " + [_shingle_hashes(t)[:5].tolist()]))\n"
+        " + [shingle_hashes(t)[:5].tolist()]))\n"
     )
     outputs = []
     for seed in ("0", "12345"):
@@ -614,3 +618,26 @@ def test_circled_numbers_are_inner_points():
 def test_distinct_titles_are_kept_as_found():
     text = "第一篇：环保工作总结\n环保工作取得新进展。\n第二篇：招商工作总结\n招商引资取得新突破。\n"
     assert [d.title for d in split_documents(cleaned(text), CFG)] == ["环保工作总结", "招商工作总结"]
+
+
+# ------------------------------------------------------------------------------------
+# module layout
+# ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("module", [segment, segment_patterns, speeches, duplicates, outline])
+def test_module_docstring_examples_hold(module):
+    assert doctest.testmod(module).failed == 0
+
+
+def test_the_stage_module_still_offers_what_others_import():
+    # pipeline.py imports the stage functions from policytopics.segment
+    for name in segment.__all__:
+        assert callable(getattr(segment, name)), name
+
+
+def test_unit_pieces_are_the_units_of_segment_document():
+    text = (DATA / "seed002_oneline.txt").read_text(encoding="utf-8")
+    pieces = outline.unit_pieces(text, CFG.max_unit_chars, CFG.min_unit_chars)
+    units = segment_document(doc(text), CFG)
+    assert [(p.start, p.end) for p in pieces] == [(u.start, u.end) for u in units]

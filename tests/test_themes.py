@@ -1,87 +1,19 @@
-"""Tests of themes.py: codebook loading and checks, shares, dominant themes, baseline."""
+"""Tests of themes.py: shares, dominant themes, the theme measurement and the baselines."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from policytopics.codebook import UNASSIGNED
 from policytopics.themes import (
-    UNASSIGNED,
-    CodebookError,
-    check_keywords,
     combine_theme_shares,
     document_theme_shares,
     dominant_themes,
     keyword_theme_shares,
-    load_codebook,
     theme_ranking,
     topic_theme_shares,
 )
-
-CODEBOOK = """\
-version: 1
-themes:
-  - id: investment
-    label_zh: 招商引资与项目
-    label_en: Investment
-    description: Attracting investors and projects.
-    keywords: [招商引资, 项目落地]
-  - id: livelihood
-    label_zh: 民生
-    label_en: Livelihood
-    description: Jobs, schools, housing.
-    keywords: [民生工程, 安置房]
-"""
-
-
-def write(tmp_path, text, name="codebook.yaml"):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def test_load_codebook_and_select_ids(tmp_path):
-    path = write(tmp_path, CODEBOOK)
-    codebook = load_codebook(path)
-    assert codebook.ids == ["investment", "livelihood"]
-    assert codebook.keywords()["livelihood"] == ["民生工程", "安置房"]
-    assert load_codebook(path, ["livelihood"]).ids == ["livelihood"]
-    assert len(codebook.sha256) == 64
-
-
-@pytest.mark.parametrize(
-    "text, message",
-    [
-        (CODEBOOK.replace("[民生工程, 安置房]", "[]"), "empty keyword list"),
-        (CODEBOOK.replace("[民生工程, 安置房]", "[民生工程, 招商引资]"), "belongs to both"),
-        (CODEBOOK.replace("id: livelihood", "id: investment"), "used twice"),
-        (CODEBOOK.replace("label_en: Livelihood", "label_english: Livelihood"), "label_english"),
-        ("themes: [unclosed\n", "not valid YAML"),
-    ],
-)
-def test_bad_codebooks_are_named(tmp_path, text, message):
-    with pytest.raises(CodebookError, match=message):
-        load_codebook(write(tmp_path, text))
-
-
-def test_theme_id_missing_from_codebook(tmp_path):
-    with pytest.raises(CodebookError, match=r"themes.ids: cadre not in the codebook"):
-        load_codebook(write(tmp_path, CODEBOOK), ["investment", "cadre"])
-    with pytest.raises(CodebookError, match="file not found"):
-        load_codebook(tmp_path / "none.yaml")
-
-
-def test_keyword_check_reports_split_and_absent(tmp_path):
-    codebook = load_codebook(write(tmp_path, CODEBOOK))
-    splitter = {"招商引资": ["招商引资"], "项目落地": ["项目", "落地"], "民生工程": ["民生工程"], "安置房": ["安置房"]}
-    check = check_keywords(codebook, lambda word: splitter[word], {"招商引资", "民生工程"})
-    assert check.usable == {"investment": ["招商引资"], "livelihood": ["民生工程"]}
-    assert check.split == {"项目落地": ["项目", "落地"]}
-    assert check.absent == ["安置房"]
-    assert [row["status"] for row in check.rows(codebook)] == ["used", "split: 项目 落地", "used", "absent from corpus"]
-    with pytest.raises(CodebookError, match="theme 'livelihood' has no usable keyword"):
-        check_keywords(codebook, lambda word: splitter[word], {"招商引资"})
-
 
 def test_topic_shares_sum_to_one_and_free_topics_are_unassigned():
     doc_topic = np.array([[0.5, 0.2, 0.3], [0.1, 0.1, 0.8]])
@@ -221,3 +153,27 @@ def test_unassigned_by_fit_group_shows_how_far_one_k_alone_would_move_a_speech()
     assert sensitivity["median_spread"] == 0.5
     same = unassigned_by_fit_group(units, [10, 15, 10, 15], doc_ids, [100] * 10, ["d1", "d2"])
     assert same["max_spread"] == 0.0
+
+
+# -- topic-to-theme mapping -----------------------------------------------------------------------
+
+from policytopics.themes import map_topics_to_themes  # noqa: E402
+
+
+def test_mapping_clear_and_unclear_topics():
+    vocabulary = ["招商", "投资", "干部", "党建", "开发区"]
+    keywords = {"investment": ["招商", "投资"], "cadre": ["干部", "党建"]}
+    phi = np.array([
+        [0.30, 0.25, 0.05, 0.00, 0.40],  # investment 0.55 vs cadre 0.05: clear
+        [0.02, 0.00, 0.30, 0.30, 0.38],  # cadre: clear
+        [0.10, 0.10, 0.10, 0.06, 0.64],  # 0.20 vs 0.16: below the margin
+        [0.005, 0.005, 0.0, 0.0, 0.99],  # 0.01: below min_weight
+        [0.10, 0.10, 0.10, 0.10, 0.60],  # a tie is never a winner
+    ])
+    assert map_topics_to_themes(phi, vocabulary, keywords, min_weight=0.02, margin=1.5) == [
+        "investment", "cadre", UNASSIGNED, UNASSIGNED, UNASSIGNED]
+    # a lower margin lets the third topic through; a tie still is not
+    assert map_topics_to_themes(phi, vocabulary, keywords, min_weight=0.02, margin=1.0)[2:] == [
+        "investment", UNASSIGNED, UNASSIGNED]
+    with pytest.raises(ValueError, match="shape"):
+        map_topics_to_themes(phi, vocabulary[:3], keywords, 0.02, 1.5)

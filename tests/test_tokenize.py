@@ -1,4 +1,4 @@
-"""Tests of tokenize.py: filtering rules, no global jieba state, the cache, parallel order."""
+"""Tests of tokenisation (tokenize.py and its parts): filters, jieba state, the cache, parallel order."""
 
 from __future__ import annotations
 
@@ -164,6 +164,28 @@ def test_two_workers_give_the_tokens_of_one(resources, make_tokenizer, tmp_path)
     assert two.tokens == one.tokens and two.pos == one.pos
 
 
+def test_pool_starts_once_and_only_when_a_batch_needs_it(resources, make_tokenizer, monkeypatch):
+    import policytopics.tokenize as module
+
+    started = []
+    real = module.process_pool
+    monkeypatch.setattr(module, "process_pool", lambda n, context: started.append(n) or real(n, context=context))
+    tokenize_texts(SENTENCES, make_tokenizer(), workers=2)  # one work package: no pool
+    assert started == []
+    texts = SENTENCES * 8  # four batches of several packages each: one pool for all of them
+    two = tokenize_texts(texts, make_tokenizer(), workers=2, chunk_chars=100, batch_chars=300)
+    assert started == [2]
+    assert two.tokens == tokenize_texts(texts, make_tokenizer()).tokens
+
+
+def test_names_other_modules_import_stay_importable():
+    from policytopics import jieba_segmenter, token_cache, token_resources
+    from policytopics.tokenize import DEFAULT_DICTIONARY, TokenCache, forget_memos
+
+    assert DEFAULT_DICTIONARY is token_resources.DEFAULT_DICTIONARY and DEFAULT_DICTIONARY.is_file()
+    assert TokenCache is token_cache.TokenCache and forget_memos is jieba_segmenter.forget_memos
+
+
 def test_progress_is_reported(resources, make_tokenizer, tmp_path):
     calls = []
     tokenize_texts(SENTENCES, make_tokenizer(), progress=lambda done, total: calls.append((done, total)))
@@ -248,7 +270,7 @@ def test_fast_viterbi_is_jiebas_viterbi():
     from jieba.posseg import char_state_tab_P, emit_P, start_P, trans_P
     from jieba.posseg.viterbi import viterbi
 
-    from policytopics.tokenize import _PosHmm
+    from policytopics.jieba_segmenter import _PosHmm
 
     rng = random.Random(6)
     common = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处理府研质"
@@ -268,7 +290,7 @@ def test_fast_viterbi_breaks_ties_and_rounds_as_jieba():
 
     from jieba.posseg.viterbi import viterbi
 
-    from policytopics.tokenize import _PosHmm
+    from policytopics.jieba_segmenter import _PosHmm
 
     rng = random.Random(42)
     values = [-1.0, -2.0, -3.0, -0.5, -1e16, -1e16 + 2, -3.14e100, float("-inf")]

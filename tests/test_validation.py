@@ -1,4 +1,5 @@
-"""Tests of validation.py: reading a run folder, label matching, the methods and the statistics.
+"""Tests of validation.py and its parts (validation_inputs, _methods, _stats, _report):
+reading a run folder, label matching, the methods and the statistics.
 
 Every test builds a tiny run folder by hand (three themes, eight units) in ``tmp_path``.
 """

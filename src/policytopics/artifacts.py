@@ -1,20 +1,14 @@
-"""The run folder: atomic creation, deterministic writers, manifest and hashes.
+"""The run folder: atomic creation, deterministic writers, manifest, and comparing two runs.
 
-In: tables (lists of row dicts), JSON-able objects and texts produced by the stages.
-Out: files under ``results/<name>/``, written into a temporary sibling folder that is
-renamed into place only when the whole run has succeeded, so a failed or interrupted
-run never leaves a half-written run folder behind.
+Files go into a hidden sibling folder renamed into place only when the whole run has
+succeeded (:func:`atomic_run_folder`); a folder made from another config is never replaced
+unless forced (:func:`check_replaceable`). Writers give the same bytes for the same rows
+(UTF-8, ``\\n`` line ends, fixed float precision, JSON with sorted keys). The SHA-256
+listing of the manifest and its check are in :mod:`policytopics.checksums` (``hash_tree``
+and ``verify_artifacts`` stay importable from here).
 
-Run folders are never clobbered: :func:`check_replaceable` refuses to replace a run folder
-that was made from another config (unless forced), and :func:`tidy_run_folder` removes the
-hidden staging folders (``.<name>.tmp-<pid>``, ``.<name>.old-<pid>``) that a killed run
-(``SIGKILL``, power loss) leaves behind, once their process is gone; they are never read as
-results. :func:`verify_artifacts` checks saved files against the hashes of their manifest.
-
-Every writer is deterministic: UTF-8, ``\\n`` line ends, rows in the order given (the
-caller sorts by id), floats with a fixed precision, JSON with sorted keys. Two runs of
-the same config on the same inputs therefore give byte-identical files, except
-``timings.json``, which records wall-clock times and is left out of the manifest hashes.
+In: rows, JSON-able objects and texts from the stages. Out: files in a run folder, its
+manifest, and the differences between two run folders.
 """
 
 from __future__ import annotations
@@ -31,15 +25,29 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from policytopics.errors import ArtifactMismatchError, RunFolderConflictError
-from policytopics.provenance import package_versions, sha256_bytes, sha256_file
+from policytopics.checksums import UNHASHED_FILES, hash_tree, verify_artifacts
+from policytopics.errors import RunFolderConflictError
+from policytopics.provenance import package_versions, sha256_bytes
+
+__all__ = [
+    "FLOAT_FORMAT",
+    "LOCATION_SETTINGS",
+    "UNHASHED_FILES",
+    "atomic_run_folder",
+    "build_manifest",
+    "check_replaceable",
+    "compare_run_folders",
+    "hash_tree",
+    "tidy_run_folder",
+    "verify_artifacts",
+    "write_csv",
+    "write_json",
+    "write_text",
+]
 
 logger = logging.getLogger("policytopics")
 
 FLOAT_FORMAT = "{:.6f}"
-
-#: Files that change from run to run by nature and are therefore not hashed.
-UNHASHED_FILES = frozenset({"manifest.json", "timings.json"})
 
 
 def _format_cell(value: Any) -> str:
@@ -154,43 +162,6 @@ def write_text(path: str | Path, text: str | Iterable[str]) -> None:
             handle.write(text)
         else:
             handle.writelines(text)
-
-
-def hash_tree(folder: str | Path, exclude: frozenset[str] = UNHASHED_FILES) -> dict[str, str]:
-    """SHA-256 of every file under ``folder``, keyed by POSIX relative path, sorted.
-
-    Files named in ``exclude`` (at the top level) are left out.
-
-    Parameters
-    ----------
-    folder : str or Path
-        The folder to hash, e.g. a run folder.
-    exclude : frozenset of str
-        Relative paths to leave out; by default :data:`UNHASHED_FILES` (``manifest.json``
-        and ``timings.json``).
-
-    Returns
-    -------
-    dict of str to str
-        Relative path (``/`` separators) to the hex SHA-256 of the file, in sorted path
-        order. Folders themselves are not listed.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> write_text(folder / "tables" / "a.txt", "开发区\\n")
-    >>> write_json(folder / "timings.json", {"total": 1.5})
-    >>> {path: digest[:12] for path, digest in hash_tree(folder).items()}
-    {'tables/a.txt': '2918559b024d'}
-    """
-    folder = Path(folder)
-    hashes = {}
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder).as_posix()
-        if path.is_file() and relative not in exclude:
-            hashes[relative] = sha256_file(path)
-    return hashes
 
 
 def _staging_path(target: Path, kind: str, pid: int | None = None) -> Path:
@@ -437,74 +408,6 @@ def atomic_run_folder(target: str | Path, before_replace: Callable[[], None] | N
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-
-
-def verify_artifacts(run_dir: str | Path, under: str = "") -> dict[str, str]:
-    """Check the files of a run folder against the artefact hashes of its ``manifest.json``.
-
-    Every file under ``run_dir/under`` must be listed in the manifest and have the SHA-256
-    recorded there, and every file the manifest lists under ``under`` must exist: then the
-    files were written together, by the run the manifest describes.
-
-    Parameters
-    ----------
-    run_dir : str or Path
-        The run folder (holding ``manifest.json``).
-    under : str
-        A sub-folder to check (e.g. ``"model"``); empty checks every hashed file.
-
-    Returns
-    -------
-    dict of str to str
-        The checked files (POSIX paths relative to ``run_dir``) and their hashes.
-
-    Raises
-    ------
-    ArtifactMismatchError
-        Naming the run folder and every file that is unlisted, missing or differs (a file
-        replaced by one from another run, for instance), or a missing manifest.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (folder / "a.txt").write_text("x")
-    >>> write_json(folder / "manifest.json", {"artifacts": hash_tree(folder)})
-    >>> list(verify_artifacts(folder))
-    ['a.txt']
-    """
-    run_dir = Path(run_dir)
-    manifest_path = run_dir / "manifest.json"
-    try:
-        recorded = json.loads(manifest_path.read_text(encoding="utf-8"))["artifacts"]
-        if not isinstance(recorded, dict):
-            raise TypeError("artifacts is not a mapping")
-    except FileNotFoundError:
-        raise ArtifactMismatchError(
-            f"{run_dir}: no manifest.json, so its files cannot be checked to belong to one run") from None
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise ArtifactMismatchError(f"{manifest_path}: unreadable artefact hashes ({error})") from None
-    prefix = under.strip("/") + "/" if under.strip("/") else ""
-    folder = run_dir / prefix if prefix else run_dir
-    present = {
-        name: path
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and (name := path.relative_to(run_dir).as_posix()) not in UNHASHED_FILES
-    }
-    listed = {name: checksum for name, checksum in recorded.items() if name.startswith(prefix)}
-    problems = [f"{name} has no entry in manifest.json" for name in sorted(set(present) - set(listed))]
-    problems += [f"{name} is listed in manifest.json but missing" for name in sorted(set(listed) - set(present))]
-    problems += [
-        f"{name} differs from the hash manifest.json records (changed, or replaced by a file of another run)"
-        for name in sorted(set(present) & set(listed))
-        if sha256_file(present[name]) != listed[name]
-    ]
-    if not listed and not problems:
-        problems.append(f"manifest.json lists no file under {prefix or './'}")
-    if problems:
-        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
-        raise ArtifactMismatchError(f"{run_dir}: files do not belong to the run its manifest.json describes: {shown}")
-    return dict(sorted(listed.items()))
 
 
 def build_manifest(

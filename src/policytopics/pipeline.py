@@ -12,30 +12,25 @@ Stages run one way, each a pure function over the records of the stage before::
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from policytopics import artifacts
 from policytopics.config import Config, load_config
 from policytopics.provenance import sha256_bytes, sha256_file
-from policytopics.records import CleanedText, Document, SkippedSource, Unit
-from policytopics.themes import MIXED, NONE
+from policytopics.outputs import write_corpus_outputs, write_token_outputs
+from policytopics.records import CleanedText, CorpusRecords, Document, SkippedSource, Unit, UnitField
+
+if TYPE_CHECKING:
+    from policytopics.fitting import ModelResults
+    from policytopics.tokenize import TokenizedCorpus, Tokenizer
 
 logger = logging.getLogger("policytopics")
-
-#: Fixed columns of documents.csv; metadata columns are inserted after ``title``.
-DOCUMENT_COLUMNS = ("doc_id", "source", "title", "n_chars", "n_units", "duplicate_of", "duplicate_reason")
-#: Columns of units.csv.
-UNIT_COLUMNS = ("unit_id", "doc_id", "position", "heading", "text", "n_chars")
-#: Columns of vocabulary.csv.
-VOCABULARY_COLUMNS = ("term", "document_frequency", "corpus_frequency", "in_dictionary", "pos")
-
 
 @dataclass(frozen=True)
 class RunResult:
@@ -74,7 +69,7 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     tokens: Mapping[str, list[str]] | None = None  # unit id -> tokens (read on access)
     tokenization: dict[str, int] = field(default_factory=dict)
-    models: Any = None
+    models: ModelResults | None = None
 
     def kept_documents(self) -> list[Document]:
         """The documents that are not near-duplicates of an earlier one."""
@@ -106,9 +101,7 @@ def _log_progress(stage: str) -> Callable[[int, int, str], None]:
     return report
 
 
-def prepare_corpus(config: Config, timings: dict[str, float]) -> tuple[
-    list[CleanedText], list[Document], list[Unit], list[SkippedSource]
-]:
+def prepare_corpus(config: Config, timings: dict[str, float]) -> CorpusRecords:
     """Run ingestion, cleaning and segmentation; return cleaned texts, documents, units, skips.
 
     Parameters
@@ -120,14 +113,8 @@ def prepare_corpus(config: Config, timings: dict[str, float]) -> tuple[
 
     Returns
     -------
-    cleaned : list of CleanedText
-        Every usable source text after cleaning.
-    documents : list of Document
-        Every document found, near-duplicates included (flagged by ``duplicate_of``).
-    units : list of Unit
-        The units of the documents that are not near-duplicates, sorted by ``unit_id``.
-    skipped : list of SkippedSource
-        The corpus entries that were not used, with the reason.
+    CorpusRecords
+        The cleaned texts, documents, units and skipped entries.
 
     Raises
     ------
@@ -139,7 +126,9 @@ def prepare_corpus(config: Config, timings: dict[str, float]) -> tuple[
     Examples
     --------
     >>> from policytopics.config import Config
-    >>> cleaned, documents, units, skipped = prepare_corpus(Config(), {})  # doctest: +SKIP
+    >>> corpus = prepare_corpus(Config(), {})  # doctest: +SKIP
+    >>> len(corpus.units)  # doctest: +SKIP
+    229
     """
     from policytopics import clean, ingest, segment
     from policytopics.workers import resolve_workers
@@ -172,230 +161,10 @@ def prepare_corpus(config: Config, timings: dict[str, float]) -> tuple[
         logger.info("segment: %s is a near-duplicate of %s (%s)", doc.doc_id, doc.duplicate_of, doc.duplicate_reason)
     logger.info("segment: %d documents (%d near-duplicates), %d units", len(documents), len(duplicates), len(units))
     units.sort(key=lambda unit: unit.unit_id)
-    return cleaned, documents, units, skipped
+    return CorpusRecords(cleaned=cleaned, documents=documents, units=units, skipped=skipped)
 
 
-def _metadata_columns(documents: list[Document]) -> list[str]:
-    keys = sorted({key for doc in documents for key in doc.metadata})
-    return [f"meta_{key}" if key in DOCUMENT_COLUMNS else key for key in keys]
-
-
-def document_rows(
-    documents: list[Document], units: list[Unit], themes: Any = None
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """Rows and columns of documents.csv: fixed columns with metadata after ``title``, then
-    (after modelling) the theme share columns, dominant theme and theme ranking.
-
-    Parameters
-    ----------
-    documents : list of Document
-        Every document, near-duplicates included.
-    units : list of Unit
-        The units (counted per document for ``n_units``).
-    themes : ModelResults, optional
-        The model stage's results; without them the theme columns are left out.
-
-    Returns
-    -------
-    rows : list of dict
-        One row per document, sorted by ``doc_id``. A metadata key that clashes with a
-        fixed column is renamed ``meta_<key>``; near-duplicates get empty theme cells.
-    columns : list of str
-        The columns of documents.csv, in order.
-
-    Examples
-    --------
-    >>> from policytopics.records import Document, Unit
-    >>> documents = [Document("d1", "d1.txt", "工作报告", "推进招商引资。", {"year": "2021"})]
-    >>> rows, columns = document_rows(documents, [Unit("d1-u0000", "d1", 0, "", "推进招商引资。")])
-    >>> columns
-    ['doc_id', 'source', 'title', 'year', 'n_chars', 'n_units', 'duplicate_of', 'duplicate_reason']
-    >>> rows[0]["year"], rows[0]["n_units"]
-    ('2021', 1)
-    """
-    units_per_doc: dict[str, int] = {}
-    for unit in units:
-        units_per_doc[unit.doc_id] = units_per_doc.get(unit.doc_id, 0) + 1
-    meta_columns = _metadata_columns(documents)
-    rows = []
-    for doc in sorted(documents, key=lambda d: d.doc_id):
-        row: dict[str, Any] = {
-            "doc_id": doc.doc_id,
-            "source": doc.source,
-            "title": doc.title,
-            "n_chars": len(doc.text),
-            "n_units": units_per_doc.get(doc.doc_id, 0),
-            "duplicate_of": doc.duplicate_of,
-            "duplicate_reason": doc.duplicate_reason,
-        }
-        for key, value in doc.metadata.items():
-            row[f"meta_{key}" if key in DOCUMENT_COLUMNS else key] = value
-        rows.append(row)
-    columns = list(DOCUMENT_COLUMNS[:3]) + meta_columns + list(DOCUMENT_COLUMNS[3:])
-    if themes is not None:
-        from policytopics.modelling import document_theme_values, theme_share_columns
-
-        values = document_theme_values(themes)
-        for row in rows:
-            row.update(values.get(row["doc_id"], {}))  # duplicates keep empty theme cells
-        columns += theme_share_columns(themes) + ["theme_distinct", "theme_ranking"]
-    return rows, columns
-
-
-def unit_rows(units: list[Unit], themes: Any = None) -> tuple[Iterator[dict[str, Any]], list[str]]:
-    """Rows and columns of units.csv, in ``unit_id`` order (units arrive sorted), with the
-    theme share columns and dominant theme after modelling; rows are made as they are read.
-
-    Parameters
-    ----------
-    units : list of Unit
-        The units, sorted by ``unit_id`` (the order of the model's unit shares).
-    themes : ModelResults, optional
-        The model stage's results; without them the theme columns are left out.
-
-    Returns
-    -------
-    rows : iterator of dict
-        One row per unit, made as it is read (so the table is never all in memory).
-    columns : list of str
-        The columns of units.csv, in order.
-
-    Examples
-    --------
-    >>> from policytopics.records import Unit
-    >>> rows, columns = unit_rows([Unit("d1-u0000", "d1", 0, "", "推进招商引资。")])
-    >>> columns
-    ['unit_id', 'doc_id', 'position', 'heading', 'text', 'n_chars']
-    >>> next(rows)["n_chars"]
-    7
-    """
-    columns = list(UNIT_COLUMNS)
-    values: Iterator[dict[str, Any]] | None = None
-    if themes is not None:
-        from policytopics.modelling import theme_share_columns, unit_theme_values
-
-        values = unit_theme_values(themes)
-        columns += theme_share_columns(themes) + ["theme_mass"]
-
-    def rows() -> Iterator[dict[str, Any]]:
-        for unit in units:
-            row = {
-                "unit_id": unit.unit_id,
-                "doc_id": unit.doc_id,
-                "position": unit.position,
-                "heading": unit.heading,
-                "text": unit.text,
-                "n_chars": unit.n_chars,
-            }
-            if values is not None:
-                row.update(next(values))
-            yield row
-
-    return rows(), columns
-
-
-def cleaning_report(
-    config: Config,
-    cleaned: list[CleanedText],
-    documents: list[Document],
-    units: list[Unit],
-    skipped: list[SkippedSource],
-) -> dict[str, Any]:
-    """What each cleaning step removed per file, what was skipped or repaired (with the reason,
-    and the bytes replaced by U+FFFD), and what was found.
-
-    Parameters
-    ----------
-    config : Config
-        The run's config (``clean`` says which steps ran).
-    cleaned : list of CleanedText
-        Every source text after cleaning.
-    documents : list of Document
-        Every document found, near-duplicates included.
-    units : list of Unit
-        The analysis units.
-    skipped : list of SkippedSource
-        The corpus entries that were not used.
-
-    Returns
-    -------
-    dict
-        The content of cleaning_report.json: ``steps``, ``files`` (per source: encoding,
-        characters in and out, what each step removed, its documents), ``totals``,
-        ``skipped``, ``repaired``, ``n_documents``, ``duplicates`` and ``n_units``.
-
-    Examples
-    --------
-    >>> from policytopics.records import CleanedText, Document, SkippedSource, SourceText, Unit
-    >>> source = SourceText("d1.txt", "首页\\n推进招商引资。", "utf-8")
-    >>> cleaned = [CleanedText(source, "推进招商引资。", {"boilerplate.breadcrumb": 3}, 10)]
-    >>> documents = [Document("d1", "d1.txt", "", "推进招商引资。")]
-    >>> units = [Unit("d1-u0000", "d1", 0, "", "推进招商引资。")]
-    >>> report = cleaning_report(Config(), cleaned, documents, units, [SkippedSource("scan.pdf", "a PDF document")])
-    >>> report["files"]["d1.txt"]
-    {'encoding': 'utf-8', 'chars_in': 10, 'chars_out': 7, 'removed': {'boilerplate.breadcrumb': 3}, 'documents': ['d1']}
-    >>> report["skipped"], report["n_units"]
-    ([{'source': 'scan.pdf', 'reason': 'a PDF document'}], 1)
-    """
-    steps = [name for name in ("strip_pinyin", "to_simplified", "remove_boilerplate", "drop_mojibake", "normalise")
-             if getattr(config.clean, name)]
-    files = {}
-    totals: dict[str, int] = {}
-    doc_ids: dict[str, list[str]] = {}
-    for doc in documents:
-        doc_ids.setdefault(doc.source, []).append(doc.doc_id)
-    for item in cleaned:
-        files[item.source.source] = {
-            "encoding": item.source.encoding,
-            "chars_in": item.chars_in,
-            "chars_out": len(item.text),
-            "removed": dict(sorted(item.removed.items())),
-            "documents": doc_ids.get(item.source.source, []),
-        }
-        for key, value in item.removed.items():
-            totals[key] = totals.get(key, 0) + value
-    return {
-        "steps": steps,
-        "files": files,
-        "totals": dict(sorted(totals.items())),
-        "skipped": [{"source": s.source, "reason": s.reason} for s in skipped],
-        "repaired": [
-            {"source": item.source.source, "reason": item.source.repair, "bytes_replaced": item.source.bytes_replaced}
-            for item in cleaned
-            if item.source.repair
-        ],
-        "n_documents": len(documents),
-        "duplicates": [
-            {"doc_id": d.doc_id, "duplicate_of": d.duplicate_of, "reason": d.duplicate_reason}
-            for d in documents
-            if d.duplicate_of
-        ],
-        "n_units": len(units),
-    }
-
-
-def _write_corpus_outputs(
-    folder: Path,
-    config: Config,
-    cleaned: list[CleanedText],
-    documents: list[Document],
-    units: list[Unit],
-    skipped: list[SkippedSource],
-    themes: Any = None,
-) -> None:
-    rows, columns = document_rows(documents, units, themes)
-    artifacts.write_csv(folder / "documents.csv", rows, columns)
-    rows, columns = unit_rows(units, themes)
-    artifacts.write_csv(folder / "units.csv", rows, columns)
-    for doc in documents:
-        heading = f"{doc.title}\n\n" if doc.title else ""
-        artifacts.write_text(folder / "cleaned" / f"{doc.doc_id}.txt", heading + doc.text.rstrip("\n") + "\n")
-    artifacts.write_json(
-        folder / "cleaning_report.json", cleaning_report(config, cleaned, documents, units, skipped)
-    )
-
-
-def tokenize_units(config: Config, units: list[Unit], timings: dict[str, float]) -> tuple[Any, Any]:
+def tokenize_units(config: Config, units: list[Unit], timings: dict[str, float]) -> tuple[Tokenizer, TokenizedCorpus]:
     """Tokenise ``units`` under ``config.tokenize`` (cached, parallel); return (tokenizer, corpus).
 
     Parameters
@@ -436,7 +205,7 @@ def tokenize_units(config: Config, units: list[Unit], timings: dict[str, float])
     try:
         with _timed(timings, "tokenize"):
             corpus = tokenize_texts(
-                _UnitField(units, "text"),  # cut from the documents batch by batch, not all at once
+                UnitField(units, "text"),  # cut from the documents batch by batch, not all at once
                 tokenizer,
                 cache=cache,
                 workers=resolve_workers(config.tokenize.workers),
@@ -452,38 +221,6 @@ def tokenize_units(config: Config, units: list[Unit], timings: dict[str, float])
         len(units), corpus.cache_hits, corpus.tokenised,
     )
     return tokenizer, corpus
-
-
-class _UnitField(Sequence[Any]):
-    """One attribute of every unit, read on access (no list of it is made)."""
-
-    def __init__(self, units: Sequence[Unit], name: str) -> None:
-        self.units, self.name = units, name
-
-    def __len__(self) -> int:
-        return len(self.units)
-
-    def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, slice):
-            return [getattr(unit, self.name) for unit in self.units[index]]
-        return getattr(self.units[index], self.name)
-
-
-def _write_token_outputs(folder: Path, units: list[Unit], tokenizer: Any, corpus: Any) -> None:
-    from policytopics.tokenize import vocabulary_rows
-
-    artifacts.write_text(folder / "tokens.jsonl", (
-        json.dumps({"unit_id": unit.unit_id, "tokens": tokens}, ensure_ascii=False) + "\n"
-        for unit, tokens in zip(units, corpus.tokens)
-    ))
-    artifacts.write_csv(
-        folder / "vocabulary.csv",
-        vocabulary_rows(corpus, tokenizer.dictionary_terms),
-        VOCABULARY_COLUMNS,
-    )
-    if corpus.phrases is not None:
-        (folder / "model").mkdir(exist_ok=True)
-        corpus.phrases.save(str(folder / "model" / "phrases.pkl"))
 
 
 def resource_hashes(config: Config) -> dict[str, str]:
@@ -525,59 +262,7 @@ def resource_hashes(config: Config) -> dict[str, str]:
     return hashes
 
 
-def _write_model_outputs(folder: Path, config: Config, units: list[Unit], results: Any, corpus: Any) -> None:
-    from policytopics import modelling
-    from policytopics.evaluate import clustering_check, selection_summary
-    from policytopics.ldavis import model_ldavis_html
-
-    lda = results.lda
-    rows, columns = modelling.topic_matrix_rows(
-        _UnitField(units, "unit_id"), "unit_id", lda.doc_topic_, {"doc_id": _UnitField(units, "doc_id")}
-    )
-    artifacts.write_csv(folder / "unit_topic.csv", rows, columns)
-    rows, columns = modelling.topic_matrix_rows(results.doc_ids, "doc_id", results.doc_topic)
-    artifacts.write_csv(folder / "doc_topic.csv", rows, columns)
-    rows = modelling.topics_rows(results, config)
-    artifacts.write_csv(folder / "topics.csv", rows, list(rows[0]))
-    artifacts.write_csv(folder / "topic_terms.csv", modelling.topic_terms_rows(results, config), ("topic", "rank", "term", "weight"))
-    artifacts.write_csv(folder / "clusters.csv", modelling.cluster_rows(results, units), ("unit_id", "cluster", "cluster_theme"))
-    artifacts.write_csv(folder / "cluster_terms.csv", modelling.cluster_terms_rows(results), ("cluster", "theme", "rank", "term", "weight"))
-    artifacts.write_csv(folder / "agreement.csv", modelling.agreement_rows(results), ("lda_theme", "cluster_theme", "units"))
-    artifacts.write_csv(folder / "keywords.csv", results.keyword_check.rows(results.codebook), ("theme", "keyword", "status"))
-    selection_columns = list(results.selection[0])
-    artifacts.write_csv(folder / "model_selection.csv", results.selection, selection_columns)
-    stability = [
-        {"num_topics": row["num_topics"], "seed": row["seed"], "jaccard": row["jaccard"]}
-        for row in results.selection
-        if row.get("jaccard") is not None
-    ]
-    artifacts.write_csv(folder / "stability.csv", stability, ("num_topics", "seed", "jaccard"))
-    artifacts.write_json(folder / "summary.json", {
-        "method": config.lda.method,
-        "num_topics": int(lda.topic_term_.shape[0]),
-        "themes": results.codebook.ids,
-        "keywords_used": sum(len(v) for v in results.keyword_check.usable.values()),
-        "keywords_split": len(results.keyword_check.split),
-        "keywords_absent": len(results.keyword_check.absent),
-        "clusters": int(results.clusters.k_),
-        "agreement_ari": round(float(results.agreement_ari), 6),
-        **clustering_check(round(float(results.agreement_ari), 6), results.cluster_themes),
-        **selection_summary(results.selection, config.selection, config.lda.num_topics),
-        "unit_themes": {t: results.unit_themes.count(t) for t in [*results.codebook.ids, MIXED, NONE]},
-        "document_themes": dict(zip(results.doc_ids, results.doc_themes)),
-        "theme_ensemble": results.ensemble,
-    })
-    # the data-only topic-term distribution (no prior pseudo-counts); units of length 0 left out
-    artifacts.write_text(
-        folder / "lda.html",
-        model_ldavis_html(
-            lda, corpus.tokens.lengths(), title=f"policytopics: {config.name}", embed_font=config.output.embed_font,
-        ),
-    )
-    lda.save(folder / "model")
-
-
-def _write_figures_and_report(folder: Path, config: Config, models: Any, manifest: dict[str, Any], timings: dict[str, float]) -> None:
+def _write_figures_and_report(folder: Path, config: Config, models: ModelResults, manifest: dict[str, Any], timings: dict[str, float]) -> None:
     """Figures from the written tables, then the report that inlines them (and cites the manifest)."""
     from policytopics.figures import write_figures
     from policytopics.report import write_report
@@ -609,16 +294,17 @@ def _execute(config: Config, stages: tuple[str, ...], force: bool = False) -> Ru
     logger.info("run '%s': reading %s", config.name, config.corpus.path)
     codebook = None
     if "model" in stages:  # fail on a bad codebook or model setting before the slow stages
-        from policytopics.modelling import check_model_config
+        # the fitting stage (gensim, scikit-learn) is imported only by runs that fit models
+        from policytopics.fitting import check_model_config, fit_models
+        from policytopics.outputs import write_model_outputs
 
         codebook = check_model_config(config)
-    cleaned, documents, units, skipped = prepare_corpus(config, timings)
+    records = prepare_corpus(config, timings)
+    cleaned, documents, units, skipped = records.cleaned, records.documents, records.units, records.skipped
     tokenizer = corpus = models = None
     if "tokenize" in stages:
         tokenizer, corpus = tokenize_units(config, units, timings)
     if "model" in stages:
-        from policytopics.modelling import fit_models
-
         with _timed(timings, "model"):
             models = fit_models(config, units, documents, corpus.tokens, tokenizer.tokenize, codebook)
 
@@ -627,11 +313,11 @@ def _execute(config: Config, stages: tuple[str, ...], force: bool = False) -> Ru
 
     with _timed(timings, "artifacts"), artifacts.atomic_run_folder(run_dir, still_replaceable) as staging:
         artifacts.write_text(staging / "config.resolved.yaml", resolved_yaml)
-        _write_corpus_outputs(staging, config, cleaned, documents, units, skipped, models)
+        write_corpus_outputs(staging, config, cleaned, documents, units, skipped, models)
         if corpus is not None:
-            _write_token_outputs(staging, units, tokenizer, corpus)
+            write_token_outputs(staging, units, tokenizer, corpus)
         if models is not None:
-            _write_model_outputs(staging, config, units, models, corpus)
+            write_model_outputs(staging, config, units, models, corpus)
         manifest = artifacts.build_manifest(
             staging,
             config_sha256=sha256_bytes(resolved_yaml.encode("utf-8")),

@@ -12,7 +12,12 @@ of copying its span (see its docstring).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+#: One row of a results table: column name to a cell value.
+TableRow = dict[str, int | float | bool | str | None]
 
 
 @dataclass(frozen=True)
@@ -211,3 +216,53 @@ class Unit:
     def __repr__(self) -> str:
         return (f"Unit(unit_id={self.unit_id!r}, doc_id={self.doc_id!r}, position={self.position!r}, "
                 f"heading={self.heading!r}, text={self.text!r})")
+
+
+class UnitField(Sequence[Any]):
+    """One attribute of every unit, read on access (no list of it is made).
+
+    Examples
+    --------
+    >>> units = [Unit("d-u0000", "d", 0, "", "推进招商。"), Unit("d-u0001", "d", 1, "", "民生。")]
+    >>> field = UnitField(units, "n_chars")
+    >>> len(field), field[1], field[:2]
+    (2, 3, [5, 3])
+    """
+
+    def __init__(self, units: Sequence[Unit], name: str) -> None:
+        self.units, self.name = units, name
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [getattr(unit, self.name) for unit in self.units[index]]
+        return getattr(self.units[index], self.name)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CorpusRecords:
+    """What the corpus stages (ingest, clean, segment) produce.
+
+    Attributes
+    ----------
+    cleaned : list of CleanedText
+        Every usable source text after cleaning.
+    documents : list of Document
+        Every document found, near-duplicates included (flagged by ``duplicate_of``).
+    units : list of Unit
+        The units of the documents that are not near-duplicates, sorted by ``unit_id``.
+    skipped : list of SkippedSource
+        The corpus entries that were not used, with the reason.
+
+    Examples
+    --------
+    >>> CorpusRecords(cleaned=[], documents=[], units=[], skipped=[]).units
+    []
+    """
+
+    cleaned: list[CleanedText]
+    documents: list[Document]
+    units: list[Unit]
+    skipped: list[SkippedSource]

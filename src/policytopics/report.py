@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from policytopics.fonts import font_face_css
-from policytopics.themes import MIXED, NONE, UNASSIGNED, Theme
+from policytopics.codebook import UNASSIGNED, Theme
+from policytopics.themes import MIXED, NONE
 
 #: Evidence: units quoted per theme and speech, the smallest unit share quoted, and the
 #: smallest document share for which a theme gets evidence at all.
@@ -153,13 +154,13 @@ def _model_quality(run_dir: Path) -> list[dict[str, Any]]:
 
 def _selection(run_dir: Path, run_num_topics: int) -> dict[str, Any]:
     """How the run's K was chosen: the rule the run applied
-    (:func:`policytopics.evaluate.choose_num_topics`) re-applied to ``model_selection.csv``
+    (:func:`policytopics.selection.choose_num_topics`) re-applied to ``model_selection.csv``
     and the resolved config's ``selection`` and ``lda.num_topics`` (the rule reads the values
     as the file holds them, so it gives the run's choice; ``summary.json`` holds the same)."""
     import yaml
 
     from policytopics.config import SelectionConfig
-    from policytopics.evaluate import choose_num_topics
+    from policytopics.selection import choose_num_topics
 
     settings = yaml.safe_load((run_dir / "config.resolved.yaml").read_text(encoding="utf-8")) or {}
     rows = _read_csv(run_dir, "model_selection.csv")
@@ -186,9 +187,9 @@ def _ensemble(ensemble: dict[str, Any]) -> dict[str, Any]:
 
 
 def _clustering(ari: float, agreement_rows: list[dict[str, str]]) -> dict[str, Any]:
-    """Whether the clustering agrees with the themes (:func:`policytopics.evaluate.clustering_check`),
+    """Whether the clustering agrees with the themes (:func:`policytopics.selection.clustering_check`),
     from the adjusted Rand index and ``agreement.csv``, the units' cross-table."""
-    from policytopics.evaluate import clustering_check
+    from policytopics.selection import clustering_check
 
     cluster_themes = [row["cluster_theme"] for row in agreement_rows for _ in range(int(row["units"]))]
     check = clustering_check(ari, cluster_themes)

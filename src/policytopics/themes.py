@@ -1,241 +1,79 @@
-"""Policy themes: the codebook, keyword checks, and theme shares of units and documents.
+"""Theme shares of units and documents: the one place where topics become themes.
 
-In: a YAML codebook (themes with id, labels, description and keywords), the tokenizer and
-corpus vocabulary (to check keywords), and a unit × topic matrix with the theme of each
-topic. Out: a share per theme for every unit and document (plus ``unassigned``, the share
-of topics that carry no theme), each one's dominant theme, and each document's ranking.
-
-Shares are additive: a unit's share of a theme is the sum of its shares of the topics that
-carry that theme, so every row sums to 1 over the themes and ``unassigned``. A document's
-shares are the average of its units' shares weighted by their length in characters, so a
-long passage counts for more than a one-line remark, as it does for a listener.
+In: topic models' unit-topic posteriors with the theme of each topic (guided LDA: its theme
+topics; mapped LDA and TF-IDF clusters: :func:`map_topics_to_themes`). Out: every unit's and
+document's theme shares with 95% intervals, labels (a theme, ``mixed`` or ``none``) and
+rankings (:class:`ThemeScorer`), and the baselines that ``validate`` compares the run with
+(the keyword count, the old keyword mixing). The codebook itself: :mod:`policytopics.codebook`.
+Method: docs/methods.md, section 4.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from policytopics.errors import PolicytopicsError
-from policytopics.provenance import sha256_bytes
-
-UNASSIGNED = "unassigned"
+from policytopics.codebook import UNASSIGNED, check_keyword_mapping
 
 
-class CodebookError(PolicytopicsError):
-    """A codebook that cannot be used; the message names the file and the theme or key."""
-
-
-class _ThemeSchema(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    label_zh: str
-    label_en: str
-    description: str
-    keywords: list[str]
-
-
-class _CodebookSchema(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    version: int = 1
-    themes: list[_ThemeSchema]
-
-
-@dataclass(frozen=True)
-class Theme:
-    """One policy theme of the codebook."""
-
-    id: str
-    label_zh: str
-    label_en: str
-    description: str
-    keywords: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Codebook:
-    """The themes in use, in codebook order, and where they came from."""
-
-    themes: tuple[Theme, ...]
-    path: str
-    sha256: str
-
-    @property
-    def ids(self) -> list[str]:
-        """Theme ids in codebook order."""
-        return [theme.id for theme in self.themes]
-
-    def keywords(self) -> dict[str, list[str]]:
-        """Theme id to its keywords."""
-        return {theme.id: list(theme.keywords) for theme in self.themes}
-
-
-def load_codebook(path: str | Path, ids: Sequence[str] | None = None) -> Codebook:
-    """Load and check a codebook; keep only ``ids`` (in codebook order) when given.
+def map_topics_to_themes(
+    topic_term: np.ndarray,
+    vocabulary: Sequence[str],
+    keywords: Mapping[str, Sequence[str]],
+    min_weight: float,
+    margin: float,
+) -> list[str]:
+    """Give each topic the theme whose keywords hold most of its probability mass.
 
     Parameters
     ----------
-    path : str or Path
-        The YAML codebook: ``version`` and a list of ``themes``, each with ``id``,
-        ``label_zh``, ``label_en``, ``description`` and ``keywords``.
-    ids : sequence of str, optional
-        The theme ids to keep (``themes.ids``); all themes when omitted.
+    topic_term : ndarray of shape (K, V)
+        Topic-term probabilities (rows sum to 1), e.g. ``LdaTopicModel.topic_term_``.
+    vocabulary : sequence of str
+        The term of each column.
+    keywords : mapping of str to sequence of str
+        Theme id -> keywords (keywords outside the vocabulary count for nothing).
+    min_weight : float
+        The best theme's share of the topic's mass must be at least this...
+    margin : float
+        ...and at least ``margin`` times the runner-up's share (a tie is never a winner).
 
     Returns
     -------
-    Codebook
-        The themes kept, in codebook order (keywords stripped of whitespace), the path, and
-        the SHA-256 of the file's bytes.
-
-    Raises
-    ------
-    CodebookError
-        For a missing or malformed file, a duplicate or reserved (``unassigned``) theme id,
-        a keyword in two themes, a theme without keywords, or an id in ``ids`` that the
-        codebook lacks.
+    list of str
+        The theme id of each topic, or :data:`UNASSIGNED`.
 
     Examples
     --------
-    >>> codebook = load_codebook("configs/themes/devzone.yaml", ["investment", "cadre"])  # doctest: +SKIP
-    >>> codebook.ids  # doctest: +SKIP
-    ['investment', 'cadre']
+    >>> phi = np.array([[0.6, 0.1, 0.3], [0.3, 0.3, 0.4], [0.05, 0.05, 0.9]])
+    >>> map_topics_to_themes(phi, ["招商", "干部", "开发区"], {"investment": ["招商"], "cadre": ["干部"]}, 0.1, 1.5)
+    ['investment', 'unassigned', 'unassigned']
     """
-    path = Path(path)
-    if not path.is_file():
-        raise CodebookError(f"themes.codebook: file not found: {path}")
-    raw = path.read_bytes()
-    try:
-        data = yaml.safe_load(raw.decode("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise CodebookError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
-    try:
-        schema = _CodebookSchema.model_validate(data)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"'{'.'.join(str(part) for part in item['loc'])}': {item['msg']}" for item in error.errors()
-        )
-        raise CodebookError(f"{path}: {problems}") from None
-    themes = [
-        Theme(t.id, t.label_zh, t.label_en, t.description, tuple(k.strip() for k in t.keywords))
-        for t in schema.themes
-    ]
-    seen: dict[str, str] = {}
-    for theme in themes:
-        if theme.id in seen or theme.id == UNASSIGNED:
-            raise CodebookError(f"{path}: theme id '{theme.id}' is used twice or reserved")
-        seen[theme.id] = theme.id
-    owner: dict[str, str] = {}
-    for theme in themes:
-        if not theme.keywords:
-            raise CodebookError(f"{path}: theme '{theme.id}' has an empty keyword list")
-        for keyword in theme.keywords:
-            if keyword in owner and owner[keyword] != theme.id:
-                raise CodebookError(
-                    f"{path}: keyword '{keyword}' belongs to both '{owner[keyword]}' and '{theme.id}'"
-                )
-            owner[keyword] = theme.id
-    if ids is not None:
-        missing = [theme_id for theme_id in ids if theme_id not in seen]
-        if missing:
-            raise CodebookError(f"themes.ids: {', '.join(missing)} not in the codebook {path}")
-        themes = [theme for theme in themes if theme.id in set(ids)]
-    return Codebook(tuple(themes), str(path), sha256_bytes(raw))
-
-
-@dataclass(frozen=True)
-class KeywordCheck:
-    """How each keyword fares with the tokenizer and the corpus.
-
-    Attributes
-    ----------
-    usable : dict of str to list of str
-        Per theme, the keywords that are one kept token and occur in the corpus.
-    split : dict of str to list of str
-        Keywords the tokenizer does not return as one kept token (keyword -> its tokens).
-    absent : list of str
-        Keywords that are one token but never occur in the corpus tokens.
-    """
-
-    usable: dict[str, list[str]]
-    split: dict[str, list[str]]
-    absent: list[str]
-
-    def rows(self, codebook: Codebook) -> list[dict[str, Any]]:
-        """One row per keyword for keywords.csv: theme, keyword, status."""
-        rows = []
-        for theme in codebook.themes:
-            for keyword in theme.keywords:
-                if keyword in self.split:
-                    status = "split: " + " ".join(self.split[keyword])
-                elif keyword in self.absent:
-                    status = "absent from corpus"
-                else:
-                    status = "used"
-                rows.append({"theme": theme.id, "keyword": keyword, "status": status})
-        return rows
-
-
-def check_keywords(codebook: Codebook, tokenize: Any, vocabulary: set[str]) -> KeywordCheck:
-    """Check every keyword against the tokenizer and the corpus vocabulary.
-
-    A keyword that the tokenizer splits (or drops) cannot be counted in token lists, and a
-    keyword that never occurs cannot guide anything: both are reported, and the run goes
-    on. A theme left with no usable keyword is an error, since nothing would define it.
-
-    Parameters
-    ----------
-    codebook : Codebook
-    tokenize : callable
-        ``str -> list[str]``, the run's tokenizer (``Tokenizer.tokenize``).
-    vocabulary : set of str
-        Every token of the corpus.
-
-    Returns
-    -------
-    KeywordCheck
-        The usable keywords per theme, the split keywords with their tokens, and the absent
-        ones.
-
-    Raises
-    ------
-    CodebookError
-        If a theme has no usable keyword.
-
-    Examples
-    --------
-    >>> codebook = Codebook((Theme("investment", "招商引资", "Investment", "", ("招商", "项目", "招大引强")),),
-    ...                     "demo.yaml", "")
-    >>> tokenize = lambda text: ["招大", "引强"] if text == "招大引强" else [text]
-    >>> check_keywords(codebook, tokenize, {"招商", "土地"})
-    KeywordCheck(usable={'investment': ['招商']}, split={'招大引强': ['招大', '引强']}, absent=['项目'])
-    """
-    usable: dict[str, list[str]] = {}
-    split: dict[str, list[str]] = {}
-    absent: list[str] = []
-    for theme in codebook.themes:
-        usable[theme.id] = []
-        for keyword in theme.keywords:
-            tokens = tokenize(keyword)
-            if tokens != [keyword.lower() if keyword.isascii() else keyword]:
-                split[keyword] = tokens
-            elif tokens[0] not in vocabulary:
-                absent.append(keyword)
-            else:
-                usable[theme.id].append(tokens[0])
-        if not usable[theme.id]:
-            raise CodebookError(
-                f"{codebook.path}: theme '{theme.id}' has no usable keyword: each is split by "
-                f"the tokenizer or absent from the corpus (see `python -m policytopics tokens`)"
-            )
-    return KeywordCheck(usable, split, absent)
+    phi = np.asarray(topic_term, dtype=np.float64)
+    if phi.ndim != 2 or phi.shape[1] != len(vocabulary):
+        raise ValueError(f"topic_term has shape {phi.shape}, expected (K, {len(vocabulary)}) for the vocabulary")
+    themes = check_keyword_mapping(keywords)
+    index = {term: i for i, term in enumerate(vocabulary)}
+    theme_ids = list(themes)
+    mass = np.zeros((phi.shape[0], len(theme_ids)), dtype=np.float64)
+    for j, theme in enumerate(theme_ids):
+        ids = sorted({index[w] for w in themes[theme] if w in index})
+        if ids:
+            mass[:, j] = phi[:, ids].sum(axis=1)
+    share = mass / phi.sum(axis=1, keepdims=True)
+    result = []
+    for row in share:
+        order = np.argsort(-row, kind="stable")  # ties: the first theme
+        best = row[order[0]]
+        runner_up = row[order[1]] if len(order) > 1 else 0.0
+        if best > 0 and best >= min_weight and best >= margin * runner_up and best > runner_up:
+            result.append(theme_ids[order[0]])
+        else:
+            result.append(UNASSIGNED)
+    return result
 
 
 def topic_theme_shares(doc_topic: np.ndarray, topic_themes: Sequence[str | None], theme_ids: Sequence[str]) -> np.ndarray:

@@ -37,7 +37,7 @@ import numbers
 import pickle
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,8 +47,6 @@ from sklearn.cluster import KMeans
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
-if TYPE_CHECKING:  # pragma: no cover
-    from policytopics.config import ClusterConfig
 
 __all__ = ["NO_CLUSTER", "UNASSIGNED", "TfidfKMeans", "agreement"]
 
@@ -189,38 +187,6 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
         self.n_init = n_init
         self.memory = memory
         self.silhouette_sample = silhouette_sample
-
-    @classmethod
-    def from_config(cls, config: ClusterConfig, seed: int, memory: str | Path | None = None) -> TfidfKMeans:
-        """Build an unfitted estimator from the ``cluster`` section of the config and the run seed.
-
-        Parameters
-        ----------
-        config : ClusterConfig
-            ``k``, ``k_range`` and ``top_n``.
-        seed : int
-            The run seed, used as ``random_state``.
-        memory : str or Path, optional
-            The cache folder (see the class parameters).
-
-        Returns
-        -------
-        TfidfKMeans
-
-        Examples
-        --------
-        >>> from policytopics.config import ClusterConfig
-        >>> TfidfKMeans.from_config(ClusterConfig(k_range=[3, 6]), seed=7).k_range
-        (3, 6)
-        """
-        return cls(
-            k=config.k,
-            k_range=(int(config.k_range[0]), int(config.k_range[1])),
-            top_n=config.top_n,
-            random_state=seed,
-            memory=memory,
-            silhouette_sample=config.silhouette_sample,
-        )
 
     # ------------------------------------------------------------------ fitting
 

@@ -1,64 +1,102 @@
-"""The models and themes stages: from unit tokens to topics, clusters and theme shares.
+"""The fitting stage: from unit tokens to topic models, clusters and theme measurements.
 
-In: the units, their tokens, the tokenizer and the config. Out: a ``ModelResults`` holding
-the fitted LDA (guided or mapped), each topic's theme, the theme shares and dominant theme
-of every unit and document, the TF-IDF clusters with their themes and their agreement with
-the LDA themes, and the model-selection sweep over K with its stability report; plus the
-rows of every table the run folder gets (``*_rows`` functions), so writing stays trivial.
+:func:`fit_models` builds the features, runs the model-selection sweep (:mod:`policytopics.sweep`),
+chooses K (:mod:`policytopics.selection`), fits the run's model and the TF-IDF clustering, and
+measures the themes (:class:`policytopics.themes.ThemeScorer`) with the sweep's ensemble of
+fits. It returns a :class:`ModelResults`; the run folder's tables are made from it by
+:mod:`policytopics.outputs`.
+
+In: the config, the units and documents, their tokens and the tokenizer. Out: a
+:class:`ModelResults`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
+import pandas as pd
+
+from policytopics.codebook import UNASSIGNED, Codebook, KeywordCheck, check_keywords, load_codebook
 from policytopics.config import Config, ConfigError
 from policytopics.errors import PolicytopicsError
-from policytopics.records import Document, Unit
+from policytopics.features import corpus_features
+from policytopics.models.cluster import TfidfKMeans, agreement
+from policytopics.models.factories import clusterer_from_config, factory_from_config
+from policytopics.models.lda import LdaTopicModel
+from policytopics.packed import PackedTokens
+from policytopics.records import Document, TableRow, Unit
+from policytopics.selection import choose_num_topics, mark_chosen
+from policytopics.sweep import FitPool, heldout_split, sweep_rows
 from policytopics.themes import (
-    UNASSIGNED,
-    Codebook,
     DocumentThemes,
-    KeywordCheck,
     ThemeScorer,
     UnitThemes,
-    check_keywords,
     document_theme_shares,
-    load_codebook,
+    map_topics_to_themes,
     theme_dirichlet,
     unassigned_by_fit_group,
 )
+from policytopics.workers import resolve_workers
 
 logger = logging.getLogger("policytopics")
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class ModelResults:
-    """Everything the models and themes stages produced (see the module docstring)."""
+    """Everything the fitting stage produced.
+
+    Attributes
+    ----------
+    codebook : Codebook
+        The themes in use.
+    keyword_check : KeywordCheck
+        Which keywords were usable, split by the tokenizer, or absent from the corpus.
+    lda : LdaTopicModel
+        The run's model: the chosen K with the run seed, fitted on all units.
+    topic_themes : list of str
+        The theme of each of its topics (``unassigned`` for a free topic).
+    unit_measures, doc_measures : UnitThemes, DocumentThemes
+        The theme measurement of every unit and kept document (:class:`~policytopics.themes.ThemeScorer`).
+    doc_topic : numpy.ndarray
+        Kept documents × topics of the run's model (length-weighted unit proportions).
+    coherence : dict of str to list of float
+        Per measure, the coherence of each topic of the run's model.
+    clusters : TfidfKMeans
+        The fitted TF-IDF clustering.
+    cluster_themes : list of str
+        The theme of each unit's cluster.
+    agreement_ari : float
+        Adjusted Rand index of the unit themes and the cluster themes.
+    agreement_table : pandas.DataFrame
+        Units by LDA theme (rows) and cluster theme (columns).
+    selection : list of dict
+        The sweep's rows (``model_selection.csv``), the chosen K marked.
+    fit_counts : dict of str to int
+        LDA fits of the run (``lda_fits``), fitted now (``lda_fitted``), read from the cache.
+    ensemble : dict
+        The fits that measured the themes, and how the speeches' unassigned shares differ by K
+        (``summary.json``'s ``theme_ensemble``).
+    """
 
     codebook: Codebook
     keyword_check: KeywordCheck
-    lda: Any
+    lda: LdaTopicModel
     topic_themes: list[str]
-    #: the theme measurement of every unit and kept document (:class:`policytopics.themes.ThemeScorer`)
     unit_measures: UnitThemes
     doc_measures: DocumentThemes
     doc_topic: np.ndarray
     coherence: dict[str, list[float]]
-    clusters: Any
+    clusters: TfidfKMeans
     cluster_themes: list[str]
     agreement_ari: float
-    agreement_table: Any
-    selection: list[dict[str, Any]]
-    #: LDA fits of the run (``lda_fits``: the run's model and the sweep's, counted once),
-    #: how many were fitted now and how many read from the cache
+    agreement_table: pd.DataFrame
+    selection: list[TableRow]
     fit_counts: dict[str, int] = field(default_factory=dict)
-    #: the fits that measured the themes, and how the speeches' unassigned shares differ by K
-    ensemble: dict[str, Any] = field(default_factory=dict)
+    ensemble: dict[str, object] = field(default_factory=dict)
 
     @property
     def theme_columns(self) -> list[str]:
@@ -94,9 +132,26 @@ class ModelResults:
 def check_model_config(config: Config) -> Codebook:
     """Load the codebook and check the model settings against it, before any heavy stage.
 
-    Raises ``CodebookError`` or ``ConfigError`` naming the key: a theme id the codebook
-    lacks, or a guided model with fewer topics than themes (in ``lda.num_topics`` or any K
-    of ``selection.num_topics``).
+    Parameters
+    ----------
+    config : Config
+        The run's config (``themes``, ``lda`` and ``selection``).
+
+    Returns
+    -------
+    Codebook
+        The themes the run uses.
+
+    Raises
+    ------
+    CodebookError, ConfigError
+        Naming the key: a theme id the codebook lacks, or a guided model with fewer topics
+        than themes (in ``lda.num_topics`` or any K of ``selection.num_topics``).
+
+    Examples
+    --------
+    >>> check_model_config(Config()).ids[:2]  # doctest: +SKIP
+    ['investment', 'livelihood']
     """
     codebook = load_codebook(config.themes.codebook, config.themes.ids)
     n_themes = len(codebook.themes)
@@ -119,8 +174,29 @@ def check_against_units(config: Config, n_units: int) -> None:
     least one token), after tokenising and before any fit: ``lda.num_topics``, every K of
     ``selection.num_topics``, ``cluster.k`` and the smallest k of ``cluster.k_range``.
 
-    Raises ``ConfigError`` naming the key, the value and the number of units. A corpus without
-    such units is left to the "empty corpus" error.
+    Parameters
+    ----------
+    config : Config
+        The run's config.
+    n_units : int
+        The units with at least one token (0: left to the "empty corpus" error).
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    ConfigError
+        Naming the key, the value and the number of units.
+
+    Examples
+    --------
+    >>> check_against_units(Config(), 500)
+    >>> check_against_units(Config(), 5)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    policytopics.config.ConfigError: lda.num_topics: 12 topics for a corpus of only 5 units ...
     """
     if n_units == 0:
         return
@@ -139,8 +215,24 @@ def check_against_units(config: Config, n_units: int) -> None:
 
 
 def model_cache_dir(config: Config) -> str | None:
-    """The cache folder for features and fitted models (``None`` when ``cache.enabled`` or
-    ``cache.models`` is off: nothing is read or kept)."""
+    """The cache folder for features and fitted models.
+
+    Parameters
+    ----------
+    config : Config
+        The run's config (``cache``).
+
+    Returns
+    -------
+    str or None
+        ``cache.dir``; ``None`` when ``cache.enabled`` or ``cache.models`` is off (nothing
+        is read or kept).
+
+    Examples
+    --------
+    >>> model_cache_dir(Config())
+    '.cache'
+    """
     return config.cache.dir if config.cache.enabled and config.cache.models else None
 
 
@@ -149,7 +241,7 @@ def fit_models(
     units: Sequence[Unit],
     documents: Sequence[Document],
     token_lists: Sequence[Sequence[str]],
-    tokenize: Any,
+    tokenize: Callable[[str], list[str]],
     codebook: Codebook | None = None,
 ) -> ModelResults:
     """Fit LDA and the clusters, assign themes, and run the model-selection sweep.
@@ -173,21 +265,13 @@ def fit_models(
     With ``cache.enabled`` and ``cache.models``, the vocabulary and bags of words, every LDA
     fit (with its coherence and perplexity) and every KMeans fit are read from ``cache.dir``
     when computed before for the same tokens and settings, and stored there otherwise (see
-    :class:`policytopics.evaluate.FitPool`); the results are the same either way.
+    :class:`policytopics.sweep.FitPool`); the results are the same either way.
 
     Examples
     --------
     >>> results = fit_models(config, units, documents, token_lists, tokenizer.tokenize)  # doctest: +SKIP
     >>> results.doc_themes  # doctest: +SKIP
     """
-    from policytopics.evaluate import FitPool, sweep_rows
-    from policytopics.features import corpus_features
-    from policytopics.models.cluster import TfidfKMeans, agreement
-    from policytopics.models.lda import factory_from_config, map_topics_to_themes
-    from policytopics.workers import resolve_workers
-
-    from policytopics.packed import PackedTokens
-
     if codebook is None:
         codebook = check_model_config(config)
     if not isinstance(token_lists, PackedTokens):  # compact arrays, whatever the caller passes
@@ -208,7 +292,7 @@ def fit_models(
     guided = config.lda.method == "guided"
     seed_keywords = keyword_check.usable if guided else None
 
-    def _member(model: Any, unit_topics: np.ndarray) -> tuple[float, list[str], np.ndarray]:
+    def _member(model: LdaTopicModel, unit_topics: np.ndarray) -> tuple[float, list[str], np.ndarray]:
         """A fit as the theme measurement uses it: sum(alpha), each topic's theme, unit topics."""
         if guided:
             themes = [theme or UNASSIGNED for theme in model.topic_theme_]
@@ -228,8 +312,6 @@ def fit_models(
     # fitted on the training units of a split drawn with the run seed (perplexity on the
     # held-out units); its fits run in worker processes while this process clusters the units.
     # (2) The run's model: the chosen K (selection.choose) with the run seed, fitted on all units.
-    from policytopics.evaluate import choose_num_topics, heldout_split, mark_chosen
-
     seeds = [config.seed + offset for offset in range(config.selection.stability_seeds + 1)]
     grid = [(int(k), seed) for k in config.selection.num_topics for seed in seeds]
     factory = factory_from_config(config.lda, config.features, seed_keywords)
@@ -243,7 +325,7 @@ def fit_models(
     ) as pool:
         # The clusters see the same vocabulary as LDA (after filter_extremes), so the two are compared fairly.
         model_vocabulary = set(features.dictionary.token2id)
-        clusters = TfidfKMeans.from_config(config.cluster, config.seed, memory=cache_dir).fit(
+        clusters = clusterer_from_config(config.cluster, config.seed, memory=cache_dir).fit(
             token_lists.restricted(model_vocabulary)
         )
         evaluations = {task: pool.result(*task) for task in grid}
@@ -301,138 +383,9 @@ def fit_models(
         config.lda.method, lda.topic_term_.shape[0], clusters.k_, ari, len(selection),
     )
     return ModelResults(
-        codebook, keyword_check, lda, topic_themes, unit_measures, doc_measures, doc_topic, scores, clusters, cluster_themes, ari, table, selection,
-        {"lda_fits": len(tasks), "lda_fitted": fitted, "lda_from_cache": len(tasks) - fitted}, ensemble_summary,
+        codebook=codebook, keyword_check=keyword_check, lda=lda, topic_themes=topic_themes,
+        unit_measures=unit_measures, doc_measures=doc_measures, doc_topic=doc_topic, coherence=scores,
+        clusters=clusters, cluster_themes=cluster_themes, agreement_ari=ari, agreement_table=table,
+        selection=selection, ensemble=ensemble_summary,
+        fit_counts={"lda_fits": len(tasks), "lda_fitted": fitted, "lda_from_cache": len(tasks) - fitted},
     )
-
-
-# -- table rows -----------------------------------------------------------------------------
-
-
-def theme_share_columns(results: ModelResults) -> list[str]:
-    """``theme_<id>`` share columns (themes, then unassigned), their ``_low``/``_high``
-    interval columns, then ``theme``."""
-    shares = [f"theme_{column}" for column in results.theme_columns]
-    bounds = [f"{column}_{bound}" for column in shares for bound in ("low", "high")]
-    return shares + bounds + ["theme"]
-
-
-def _share_values(columns: list[str], shares: np.ndarray, low: np.ndarray, high: np.ndarray) -> dict[str, float]:
-    values = dict(zip(columns, map(float, shares)))
-    for column, lo, hi in zip(columns, low, high):
-        values[f"{column}_low"], values[f"{column}_high"] = float(lo), float(hi)
-    return values
-
-
-def unit_theme_values(results: ModelResults) -> Iterator[dict[str, Any]]:
-    """Per unit (in unit order, one at a time): shares, intervals, theme mass and label."""
-    columns = [f"theme_{column}" for column in results.theme_columns]
-    measures = results.unit_measures
-    return (
-        {**_share_values(columns, shares, low, high), "theme": label, "theme_mass": float(mass)}
-        for shares, low, high, label, mass in zip(
-            measures.shares, measures.low, measures.high, measures.labels, measures.theme_mass
-        )
-    )
-
-
-def document_theme_values(results: ModelResults) -> dict[str, dict[str, Any]]:
-    """Per kept document: shares with intervals, dominant theme and ranking."""
-    columns = [f"theme_{column}" for column in results.theme_columns]
-    measures = results.doc_measures
-    values = {}
-    for index, doc_id in enumerate(measures.doc_ids):
-        values[doc_id] = {
-            **_share_values(columns, measures.shares[index], measures.low[index], measures.high[index]),
-            "theme": measures.labels[index],
-            "theme_distinct": measures.distinct[index],
-            "theme_ranking": measures.rankings[index],
-        }
-    return values
-
-
-def topic_matrix_rows(
-    ids: Sequence[str], id_column: str, matrix: np.ndarray, extra: Mapping[str, Sequence[Any]] | None = None
-) -> tuple[Iterator[dict[str, Any]], list[str]]:
-    """Rows of a (units or documents) × topics matrix: id, any extra columns (name -> one
-    value per row), topic_0...topic_{K-1}; the rows are made one at a time as they are read."""
-    topics = [f"topic_{k}" for k in range(matrix.shape[1])]
-    extra = dict(extra or {})
-
-    def rows() -> Iterator[dict[str, Any]]:
-        for index, (row_id, values) in enumerate(zip(ids, matrix)):
-            row = {id_column: row_id, **{name: column[index] for name, column in extra.items()}}
-            row.update(zip(topics, map(float, values)))
-            yield row
-
-    return rows(), [id_column, *extra, *topics]
-
-
-def topics_rows(results: ModelResults, config: Config) -> list[dict[str, Any]]:
-    """topics.csv: topic, theme, seeded (guided), share, top/relevance/FREX terms, coherence.
-
-    Every term list and the coherence of its top terms come from the data-only topic-term
-    distribution (``lda.topic_term_data_``: the units' expected counts, without the guided
-    prior's keyword pseudo-counts), so they show what the units put in a topic rather than
-    echo the codebook. ``share`` is the mean of the units' topic proportions.
-    """
-    lda = results.lda
-    n = config.lda.top_n
-    by_probability = lda.top_terms(n, by="probability", weights="data")
-    by_relevance = lda.top_terms(n, by="relevance", lambda_=config.lda.relevance_lambda, weights="data")
-    by_frex = lda.top_terms(n, by="frex", weights="data")
-    shares = results.lda.doc_topic_.mean(axis=0)
-    rows = []
-    for k, theme in enumerate(results.topic_themes):
-        rows.append({
-            "topic": k,
-            "theme": theme,
-            "seeded": lda.topic_theme_[k] is not None,
-            "share": float(shares[k]),
-            "top_terms": " ".join(term for term, _ in by_probability[k]),
-            "relevance_terms": " ".join(term for term, _ in by_relevance[k]),
-            "frex_terms": " ".join(term for term, _ in by_frex[k]),
-            **{measure: float(values[k]) for measure, values in sorted(results.coherence.items())},
-        })
-    return rows
-
-
-def topic_terms_rows(results: ModelResults, config: Config) -> list[dict[str, Any]]:
-    """topic_terms.csv: topic, rank, term, weight: the top terms of each topic by their
-    data-only probability (``lda.topic_term_data_``, without the prior's pseudo-counts)."""
-    rows = []
-    probability = results.lda.top_terms(config.lda.top_n, by="probability", weights="data")
-    for k, terms in enumerate(probability):
-        for rank, (term, weight) in enumerate(terms, start=1):
-            rows.append({"topic": k, "rank": rank, "term": term, "weight": float(weight)})
-    return rows
-
-
-def cluster_rows(results: ModelResults, units: Sequence[Unit]) -> Iterator[dict[str, Any]]:
-    """clusters.csv: unit_id, cluster, cluster_theme (one row at a time)."""
-    return (
-        {"unit_id": unit.unit_id, "cluster": int(label), "cluster_theme": theme}
-        for unit, label, theme in zip(units, results.clusters.labels_, results.cluster_themes)
-    )
-
-
-def cluster_terms_rows(results: ModelResults) -> list[dict[str, Any]]:
-    """cluster_terms.csv: cluster, theme, rank, term, weight (centroid TF-IDF weight)."""
-    themes_by_cluster: dict[int, str] = {}
-    for label, theme in zip(results.clusters.labels_, results.cluster_themes):
-        themes_by_cluster.setdefault(int(label), theme)
-    rows = []
-    for cluster, terms in enumerate(results.clusters.cluster_terms_):
-        for rank, (term, weight) in enumerate(terms, start=1):
-            rows.append({"cluster": cluster, "theme": themes_by_cluster.get(cluster, UNASSIGNED), "rank": rank, "term": term, "weight": float(weight)})
-    return rows
-
-
-def agreement_rows(results: ModelResults) -> list[dict[str, Any]]:
-    """agreement.csv (long form): lda_theme, cluster_theme, units."""
-    table = results.agreement_table
-    return [
-        {"lda_theme": row, "cluster_theme": column, "units": int(table.loc[row, column])}
-        for row in table.index
-        for column in table.columns
-    ]
