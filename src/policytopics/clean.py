@@ -16,7 +16,7 @@ described in docs/methods.md, section 1.2.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import lru_cache
 from typing import Any
@@ -252,6 +252,7 @@ def clean_sources(
     config: CleanConfig,
     rules: BoilerplateRules | None = None,
     workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[CleanedText]:
     """Clean every source text, in order, in ``workers`` processes when the corpus is large.
 
@@ -270,6 +271,9 @@ def clean_sources(
         ``config`` when omitted.
     workers : int
         How many processes may clean (1: this process only).
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each text is cleaned (e.g.
+        :func:`policytopics.progress.progress_callback`).
 
     Returns
     -------
@@ -282,8 +286,19 @@ def clean_sources(
     >>> [item.text for item in clean_sources(sources, CleanConfig(), workers=2)]
     ['开发区']
     """
+    cleaned: list[CleanedText] = []
+
+    def done(item: CleanedText) -> None:
+        cleaned.append(item)
+        if progress is not None:
+            progress(len(cleaned), len(sources))
+
     if workers <= 1 or len(sources) < 2 or sum(len(s.text) for s in sources) < _PARALLEL_MIN_CHARS:
-        return [clean_source(source, config, rules) for source in sources]
+        for source in sources:
+            done(clean_source(source, config, rules))
+        return cleaned
     with process_pool(min(workers, len(sources)), context=(config, rules)) as pool:
         # several texts per message; map keeps the input order
-        return list(pool.map(_clean_in_worker, sources, chunksize=max(1, len(sources) // (workers * 8))))
+        for item in pool.map(_clean_in_worker, sources, chunksize=max(1, len(sources) // (workers * 8))):
+            done(item)
+    return cleaned

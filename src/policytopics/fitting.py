@@ -325,9 +325,9 @@ def fit_models(
     ) as pool:
         # The clusters see the same vocabulary as LDA (after filter_extremes), so the two are compared fairly.
         model_vocabulary = set(features.dictionary.token2id)
-        clusters = clusterer_from_config(config.cluster, config.seed, memory=cache_dir).fit(
-            token_lists.restricted(model_vocabulary)
-        )
+        # verbose: a bar over the k it tries (shown only on a terminal or in a notebook)
+        clusterer = clusterer_from_config(config.cluster, config.seed, memory=cache_dir).set_params(verbose=True)
+        clusters = clusterer.fit(token_lists.restricted(model_vocabulary))
         evaluations = {task: pool.result(*task) for task in grid}
         fitted = pool.fitted
         # the ensemble that measures the themes: every unit under every fit of the sweep

@@ -94,9 +94,15 @@ def _as_config(config: Config | str | Path, overrides: list[str] | None) -> Conf
     return load_config(config, overrides)
 
 
-def _log_progress(stage: str) -> Callable[[int, int, str], None]:
+def _log_progress(stage: str, bar: Any) -> Callable[[int, int, str], None]:
+    """A ``progress(done, total, current)`` callback: a debug line per entry, and the bar."""
+    from policytopics.progress import progress_callback
+
+    advance = progress_callback(bar)
+
     def report(done: int, total: int, current: str) -> None:
         logger.debug("%s: %d/%d %s", stage, done, total, current)
+        advance(done, total)
 
     return report
 
@@ -131,19 +137,24 @@ def prepare_corpus(config: Config, timings: dict[str, float]) -> CorpusRecords:
     229
     """
     from policytopics import clean, ingest, segment
+    from policytopics.progress import progress_bar, progress_callback
     from policytopics.workers import resolve_workers
 
-    with _timed(timings, "ingest"):
-        ingested = ingest.read_corpus(config.corpus, progress=_log_progress("ingest"))
+    entries = "file" if Path(config.corpus.path).is_dir() else "row"
+    with _timed(timings, "ingest"), progress_bar(None, "ingest", entries) as bar:
+        ingested = ingest.read_corpus(config.corpus, progress=_log_progress("ingest", bar))
     for skip in ingested.skipped:
         logger.warning("skipped %s: %s", skip.source, skip.reason)
     for text in ingested.repaired:
         logger.warning("repaired %s: %s", text.source, text.repair)
     logger.info("ingest: %d texts read, %d skipped", len(ingested.texts), len(ingested.skipped))
 
-    with _timed(timings, "clean"):
+    with _timed(timings, "clean"), progress_bar(len(ingested.texts), "clean", "text") as bar:
         rules = clean.load_boilerplate_rules(config.clean)
-        cleaned = clean.clean_sources(ingested.texts, config.clean, rules, workers=resolve_workers(config.clean.workers))
+        cleaned = clean.clean_sources(
+            ingested.texts, config.clean, rules, workers=resolve_workers(config.clean.workers),
+            progress=progress_callback(bar),
+        )
     skipped = ingested.skipped
     del ingested  # the raw texts (the cleaned ones keep their provenance, not their text)
 
@@ -153,9 +164,11 @@ def prepare_corpus(config: Config, timings: dict[str, float]) -> CorpusRecords:
             documents.extend(segment.split_documents(item, config.segment))
         documents = segment.mark_duplicates(documents, config.segment)
         units: list[Unit] = []
-        for document in documents:
-            if not document.duplicate_of:
-                units.extend(segment.segment_document(document, config.segment))
+        with progress_bar(len(documents), "segment", "document") as bar:
+            for document in documents:
+                if not document.duplicate_of:
+                    units.extend(segment.segment_document(document, config.segment))
+                bar.update(1)
     duplicates = [doc for doc in documents if doc.duplicate_of]
     for doc in duplicates:
         logger.info("segment: %s is a near-duplicate of %s (%s)", doc.doc_id, doc.duplicate_of, doc.duplicate_reason)
@@ -195,25 +208,23 @@ def tokenize_units(config: Config, units: list[Unit], timings: dict[str, float])
     >>> corpus.cache_hits, corpus.tokenised  # doctest: +SKIP
     (229, 0)
     """
-    from policytopics.progress import ProgressLine
+    from policytopics.progress import progress_bar, progress_callback
     from policytopics.tokenize import TokenCache, Tokenizer, tokenize_texts
     from policytopics.workers import resolve_workers
 
     tokenizer = Tokenizer(config.tokenize, cache_dir=Path(config.cache.dir) / "jieba")
     cache = TokenCache(config.cache.dir) if config.cache.enabled else None
-    progress = ProgressLine("tokenise", "units")
     try:
-        with _timed(timings, "tokenize"):
+        with _timed(timings, "tokenize"), progress_bar(len(units), "tokenise", "unit") as bar:
             corpus = tokenize_texts(
                 UnitField(units, "text"),  # cut from the documents batch by batch, not all at once
                 tokenizer,
                 cache=cache,
                 workers=resolve_workers(config.tokenize.workers),
-                progress=progress,
+                progress=progress_callback(bar),
                 phrases=config.tokenize.phrases,
             )
     finally:
-        progress.close()
         if cache is not None:
             cache.close()
     logger.info(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, replace
@@ -29,6 +30,7 @@ from policytopics.metrics import COHERENCE_MEASURES, align_topics, coherence_of_
 from policytopics.models.lda import DEFAULT_TOP_N, LdaTopicModel
 from policytopics.models.persistence import fit_cache_key, load_cached_fit, save_cached_fit
 from policytopics.packed import PackedBows, PackedTokens
+from policytopics.progress import progress_bar
 from policytopics.provenance import environment_versions, source_hash
 from policytopics.workers import process_pool, resolve_workers, worker_context
 
@@ -258,6 +260,9 @@ class FitPool:
     (:func:`policytopics.metrics.coherence_of_fits`). Results do not depend on the number of workers or on what
     came from the cache.
 
+    One progress bar counts the fits: those read from the cache at once, the others as each
+    finishes (in a worker or in this process); it closes when every fit is done.
+
     Parameters
     ----------
     token_lists : sequence of sequence of str
@@ -281,6 +286,10 @@ class FitPool:
     heldout : HeldoutSplit, optional
         Fit on ``heldout.train`` only and compute the perplexity on ``heldout.heldout``
         (:func:`heldout_split`); the fits' cache keys cover the split.
+    progress : tqdm.tqdm, optional
+        The bar advanced by one per fit done (its ``total`` is set to the number of tasks;
+        the pool closes it); by default :func:`policytopics.progress.progress_bar`, shown
+        only on a terminal or in a notebook.
 
     Examples
     --------
@@ -300,6 +309,7 @@ class FitPool:
         cache_dir: str | Path | None = None,
         measures: Sequence[str] = COHERENCE_MEASURES,
         heldout: HeldoutSplit | None = None,
+        progress: Any = None,
     ) -> None:
         if workers < 0:
             raise ValueError(f"workers must be >= 0, got {workers}")
@@ -333,6 +343,13 @@ class FitPool:
         pending = [name for name, task in self._tasks.items() if not _fitted(task, root)]
         #: tasks whose fit was in the cache when the pool started
         self.cached = len(self._tasks) - len(pending)
+        # the bar counts each task once: the cached ones now, the others when their fit is
+        # done, from the executor's thread (worker fits) or from this one (in-process fits)
+        self._bar = progress if progress is not None else progress_bar(len(self._tasks), "LDA fits", "fit")
+        self._bar.total = len(self._tasks)
+        self._counted = {name for name in self._tasks if name not in pending}
+        self._count_lock = threading.Lock()
+        self._bar.update(len(self._counted))
         workers = resolve_workers(workers)
         if workers > 1 and pending:
             # even one pending fit goes to a worker: this process clusters meanwhile
@@ -340,7 +357,19 @@ class FitPool:
             # spawn: workers start clean (no inherited threads or state), on every platform
             self._pool = process_pool(workers, context=replace(self._context, tokens=None), start="spawn")
             for name in sorted(pending, key=lambda name: (-name[0], name[1])):  # longest fits first
-                self._futures[name] = self._pool.submit(_run_task, self._tasks[name])
+                future = self._pool.submit(_run_task, self._tasks[name])
+                future.add_done_callback(lambda done, name=name: self._fit_done(name, done))
+                self._futures[name] = future
+
+    def _fit_done(self, name: tuple[int, int], future: Future[_Fit] | None = None) -> None:
+        """Count the fit of ``name`` on the bar, once (a failed or cancelled fit is not done)."""
+        if future is not None and (future.cancelled() or future.exception() is not None):
+            return
+        with self._count_lock:
+            if name in self._counted:
+                return
+            self._counted.add(name)
+            self._bar.update(1)
 
     def __enter__(self) -> FitPool:
         return self
@@ -356,6 +385,7 @@ class FitPool:
                     process.terminate()
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        self._bar.close()
         if self._temporary is not None:
             self._temporary.cleanup()
             self._temporary = None
@@ -364,10 +394,12 @@ class FitPool:
         """Wait for every fit, then read or compute the coherence of all of them."""
         if self._results:
             return
-        fits = {
-            name: self._futures.pop(name).result() if name in self._futures else _run_task(task, self._context)
-            for name, task in self._tasks.items()
-        }
+        fits: dict[tuple[int, int], _Fit] = {}
+        for name, task in self._tasks.items():
+            fits[name] = self._futures.pop(name).result() if name in self._futures else _run_task(task, self._context)
+            # a worker's future can return before its callback has run: count here too (once)
+            self._fit_done(name)
+        self._bar.close()
         scores = _stores(self._context.root)[1]
         values: dict[tuple[int, int], dict[str, list[float]]] = {name: {} for name in self._tasks}
         for measure in self._measures:

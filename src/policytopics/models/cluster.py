@@ -131,6 +131,9 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
     silhouette_sample : int, default=10000
         The silhouette (which costs the square of the number of units) is computed on at
         most this many units: a random sample drawn with ``random_state`` when there are more.
+    verbose : bool, default=False
+        Show a progress bar over the k tried (:func:`policytopics.progress.progress_bar`:
+        only on a terminal or in a notebook). It changes nothing else.
 
     Attributes
     ----------
@@ -179,6 +182,7 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
         n_init: int = 10,
         memory: str | Path | None = None,
         silhouette_sample: int = 10_000,
+        verbose: bool = False,
     ) -> None:
         self.k = k
         self.k_range = k_range
@@ -187,6 +191,7 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
         self.n_init = n_init
         self.memory = memory
         self.silhouette_sample = silhouette_sample
+        self.verbose = verbose
 
     # ------------------------------------------------------------------ fitting
 
@@ -312,19 +317,23 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
         store, matrix_key = self._store(x)
         keys = {k: self._kmeans_key(matrix_key, k, seed) if store is not None else "" for k in ks}
         fitted: list[int] = []
-        for k in ks:
-            cached = self._read_kmeans(store, keys[k]) if store is not None else None
-            if cached is not None:
-                fits[k], scores[k] = cached
-            else:
-                # copy_x=False: scikit-learn centres only dense data, so a CSR matrix is read
-                # as it is; the default copies it (12 bytes a non-zero) for every k
-                fits[k] = KMeans(n_clusters=k, n_init=self.n_init, random_state=seed, copy_x=False).fit(x)
-                fitted.append(k)
-        # the silhouettes of the new fits share one pass over the pairwise distances
-        scores.update(
-            self._silhouettes(x, {k: fits[k].labels_ for k in fitted}, int(self.silhouette_sample), seed)
-        )
+        with self._progress(len(ks)) as bar:
+            for k in ks:
+                cached = self._read_kmeans(store, keys[k]) if store is not None else None
+                if cached is not None:
+                    fits[k], scores[k] = cached
+                else:
+                    # copy_x=False: scikit-learn centres only dense data, so a CSR matrix is read
+                    # as it is; the default copies it (12 bytes a non-zero) for every k
+                    fits[k] = KMeans(n_clusters=k, n_init=self.n_init, random_state=seed, copy_x=False).fit(x)
+                    fitted.append(k)
+                bar.update(1)
+            if fitted:
+                bar.set_postfix_str("silhouettes")  # the bar stays open while they are computed
+            # the silhouettes of the new fits share one pass over the pairwise distances
+            scores.update(
+                self._silhouettes(x, {k: fits[k].labels_ for k in fitted}, int(self.silhouette_sample), seed)
+            )
         scores = {k: scores[k] for k in ks}
         if store is not None:
             for k in fitted:
@@ -372,6 +381,12 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
         self.centroid_term_ = centers / centers.sum(axis=1, keepdims=True)
         self.cluster_sizes_ = np.bincount(kmeans.labels_, minlength=best).astype(np.int64)
         return self
+
+    def _progress(self, total: int) -> Any:
+        """The bar over the k tried: a real one with ``verbose``, else one that shows nothing."""
+        from policytopics.progress import progress_bar
+
+        return progress_bar(total, "k-means", "fit", enabled=None if self.verbose else False)
 
     # ------------------------------------------------------------------ cache
 
