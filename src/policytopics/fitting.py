@@ -332,7 +332,7 @@ def fit_models(
         fitted = pool.fitted
         # the ensemble that measures the themes: every unit under every fit of the sweep
         members = grid if config.themes.ensemble == "sweep" else []
-        ensemble = [_member(pool.model(*task), pool.unit_topics(*task)) for task in members]
+        ensemble = [_member(model, pool.unit_topics(model)) for model in (pool.model(*task) for task in members)]
     rows = sweep_rows(evaluations, [int(k) for k in config.selection.num_topics], seeds)
     choice = choose_num_topics(rows, config.selection, int(config.lda.num_topics))
     selection = mark_chosen(rows, choice.num_topics)
@@ -348,14 +348,15 @@ def fit_models(
         "models: %d LDA fits, %d read from the cache, %d fitted", len(tasks), len(tasks) - fitted, fitted
     )
 
-    topic_themes = _member(lda, lda.doc_topic_)[1]
+    run_member = _member(lda, lda.doc_topic_)
+    topic_themes = run_member[1]
     ids = codebook.ids
     # The codebook has entered the models (prior and start); theme shares are their posterior.
     scorer = ThemeScorer.from_config(config, ids)
     n_tokens = features.bows.token_counts()
     dirichlet = np.stack([
         theme_dirichlet(unit_topics, alpha_sum, n_tokens, [t if t != UNASSIGNED else None for t in themes], ids)
-        for alpha_sum, themes, unit_topics in ensemble or [_member(lda, lda.doc_topic_)]
+        for alpha_sum, themes, unit_topics in ensemble or [run_member]
     ])
     unit_measures = scorer.score_units(dirichlet)
     kept = [doc for doc in documents if not doc.duplicate_of]

@@ -442,14 +442,14 @@ class FitPool:
             raise RuntimeError(f"the fit of K={num_topics}, seed={seed} could not be read back from {self._context.root}")
         return model
 
-    def unit_topics(self, num_topics: int, seed: int) -> np.ndarray:
-        """Every unit's topic proportions under the (K, seed) fit, in the run's unit order.
+    def unit_topics(self, model: LdaTopicModel) -> np.ndarray:
+        """Every unit's topic proportions under a fit of this pool (:meth:`model`), in the run's
+        unit order.
 
         Without a held-out split the fit's ``doc_topic_``; with one, the training units' rows
         come from the fit and the held-out units' are inferred by the fitted model (the same
         E-step), so that every unit is measured by every fit of the sweep.
         """
-        model = self.model(num_topics, seed)
         if self._split is None:
             return model.doc_topic_
         split = self._split

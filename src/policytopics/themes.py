@@ -357,6 +357,8 @@ class UnitThemes:
         A theme id, ``mixed`` or ``none`` per unit.
     fit_assigned : numpy.ndarray
         Fits × units, True where the fit finds the unit about themes.
+    fit_shares : numpy.ndarray
+        Fits × units × (themes + unassigned): each fit's shares (their mean is ``shares``).
     """
 
     theme_ids: list[str]
@@ -367,6 +369,7 @@ class UnitThemes:
     high: np.ndarray
     labels: list[str]
     fit_assigned: np.ndarray
+    fit_shares: np.ndarray
 
     @property
     def assigned(self) -> np.ndarray:
@@ -540,7 +543,7 @@ class ThemeScorer:
             among = row[:-1] / row[:-1].sum()
             lead = among[order[0]] - (among[order[1]] if n_themes > 1 else 0.0)
             labels.append(MIXED if self.min_margin > 0 and lead < self.min_margin else self.theme_ids[order[0]])
-        return UnitThemes(self.theme_ids, dirichlet, theme_mass, shares, low, high, labels, fit_assigned)
+        return UnitThemes(self.theme_ids, dirichlet, theme_mass, shares, low, high, labels, fit_assigned, fit_shares)
 
     def score_documents(self, units: UnitThemes, unit_doc_ids: Sequence[str], unit_lengths: Sequence[int],
                         doc_ids: Sequence[str]) -> DocumentThemes:
@@ -589,8 +592,7 @@ class ThemeScorer:
             # every draw: one fit, the units' theme shares from its posteriors, then a
             # bootstrap resample of the document's units
             fits = rng.integers(0, len(units.dirichlet), size=self.draws)
-            _, fit_assigned, fit_shares = self._fit_shares(units.dirichlet[:, rows])
-            draws = self._draw_shares(units.dirichlet[:, rows], fit_assigned, fit_shares, fits, rng)
+            draws = self._draw_shares(units.dirichlet[:, rows], units.fit_assigned[:, rows], units.fit_shares[:, rows], fits, rng)
             picks = rng.integers(0, len(rows), size=(self.draws, len(rows)))
             picked_weights = weights[picks]
             picked = np.take_along_axis(draws, picks[:, :, None], axis=1)
