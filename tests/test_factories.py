@@ -11,12 +11,12 @@ from policytopics.models.factories import clusterer_from_config, factory_from_co
 
 def test_from_config_takes_every_setting():
     lda = LdaConfig(method="guided", num_topics=9, alpha=0.2, eta=0.05, seed_weight=2.0, passes=7,
-                    iterations=50, chunksize=300)
+                    iterations=50, chunksize=300, estep="gensim")
     features = FeaturesConfig(no_below=3, no_above=0.4, keep_n=500)
     model = lda_from_config(lda, features, seed=42, seed_keywords=CODEBOOK)
     assert model.get_params() == {
         "num_topics": 9, "seed_keywords": CODEBOOK, "alpha": 0.2, "eta": 0.05, "seed_weight": 2.0, "passes": 7,
-        "iterations": 50, "chunksize": 300, "no_below": 3, "no_above": 0.4, "keep_n": 500, "random_state": 42,
+        "iterations": 50, "chunksize": 300, "estep": "gensim", "no_below": 3, "no_above": 0.4, "keep_n": 500, "random_state": 42,
     }
     with pytest.raises(ValueError, match="guided"):
         lda_from_config(lda, features, seed=42)

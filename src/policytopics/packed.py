@@ -222,6 +222,19 @@ class PackedBows(Sequence[list[tuple[int, int]]]):
         start, stop = self.offsets[index], self.offsets[index + 1]
         return list(zip(self.ids[start:stop].tolist(), self.counts[start:stop].tolist()))
 
+    def slice_units(self, start: int, stop: int) -> PackedBows:
+        """Units ``start:stop`` as a :class:`PackedBows` (views of these arrays, no copy).
+
+        Examples
+        --------
+        >>> PackedBows.from_lists([[(0, 2)], [(1, 1), (2, 1)], []]).slice_units(1, 3)[0]
+        [(1, 1), (2, 1)]
+        """
+        first = self.offsets[start]
+        return PackedBows(
+            self.ids[first:self.offsets[stop]], self.counts[first:self.offsets[stop]], self.offsets[start:stop + 1] - first
+        )
+
     def token_counts(self) -> np.ndarray:
         """The number of tokens (sum of counts) of every unit."""
         totals = np.concatenate([[0], np.cumsum(self.counts, dtype=np.int64)])

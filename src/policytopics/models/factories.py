@@ -71,6 +71,7 @@ def _params_from_config(
         "passes": config.passes,
         "iterations": config.iterations,
         "chunksize": config.chunksize,
+        "estep": config.estep,
         "no_below": features.no_below,
         "no_above": features.no_above,
         "keep_n": features.keep_n,

@@ -24,8 +24,10 @@ from typing import Any
 
 import numpy as np
 from gensim.corpora import Dictionary
-from gensim.matutils import dirichlet_expectation, mean_absolute_difference
+from gensim.matutils import dirichlet_expectation
 from gensim.models import LdaModel
+from gensim.models.ldamodel import LdaState
+from scipy import sparse
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
@@ -33,6 +35,8 @@ from sklearn.utils.validation import check_is_fitted
 from policytopics.codebook import check_keyword_mapping
 from policytopics.config import FeaturesConfig
 from policytopics.features import build_dictionary, copy_dictionary, to_bow
+from policytopics.models.variational import as_packed, estep
+from policytopics.packed import PackedBows
 
 logger = logging.getLogger("policytopics")
 
@@ -63,45 +67,8 @@ INIT_RANDOM_SHARE = 0.5
 DATA_SMOOTHING = 1e-9
 
 _DTYPE = np.float64
-
-
-def _infer(
-    exp_elog_beta: np.ndarray,
-    alpha: np.ndarray,
-    bows: Sequence[Sequence[tuple[int, int]]],
-    iterations: int,
-    gamma_threshold: float,
-    collect_counts: bool = False,
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Variational E-step of gensim's ``LdaModel.inference`` from a fixed start (gamma = 1).
-
-    Returns the Dirichlet parameters ``gamma`` (n x K) and, with ``collect_counts``, the
-    expected counts ``sum_d n_dw phi_dwk`` (K x V).
-    """
-    num_topics = exp_elog_beta.shape[0]
-    gamma = np.empty((len(bows), num_topics), dtype=_DTYPE)
-    counts = np.zeros_like(exp_elog_beta) if collect_counts else None
-    epsilon = np.finfo(_DTYPE).eps
-    for d, doc in enumerate(bows):
-        ids = [int(term_id) for term_id, _ in doc]
-        cts = np.fromiter((cnt for _, cnt in doc), dtype=_DTYPE, count=len(doc))
-        gammad = np.ones(num_topics, dtype=_DTYPE)
-        exp_elog_thetad = np.exp(dirichlet_expectation(gammad))
-        exp_elog_betad = exp_elog_beta[:, ids]
-        phinorm = np.dot(exp_elog_thetad, exp_elog_betad) + epsilon
-        for _ in range(iterations):
-            last = gammad
-            gammad = alpha + exp_elog_thetad * np.dot(cts / phinorm, exp_elog_betad.T)
-            exp_elog_thetad = np.exp(dirichlet_expectation(gammad))
-            phinorm = np.dot(exp_elog_thetad, exp_elog_betad) + epsilon
-            if mean_absolute_difference(gammad, last) < gamma_threshold:
-                break
-        gamma[d] = gammad
-        if counts is not None and ids:
-            counts[:, ids] += np.outer(exp_elog_thetad, cts / phinorm)
-    if counts is not None:
-        counts *= exp_elog_beta
-    return gamma, counts
+#: How the E-step of a fit runs (:class:`LdaTopicModel` ``estep``).
+ESTEPS = ("batched", "gensim")
 
 
 def _normalise_rows(matrix: np.ndarray) -> np.ndarray:
@@ -139,6 +106,12 @@ class LdaTopicModel(BaseEstimator):
         gensim ``passes`` over the corpus and maximum E-step ``iterations`` per unit.
     chunksize : int or None, default None
         Units per update; None = all units, so every update is full-batch.
+    estep : {"batched", "gensim"}, default "batched"
+        How the E-step of every pass runs; the model, priors, random starts and M-step are
+        gensim's in both. ``gensim``: ``LdaModel.update`` as gensim ships it (a Python loop
+        over units). ``batched``: the same updates and per-unit stopping rule, vectorised
+        across units (:mod:`~policytopics.models.variational`); equal to ``gensim`` up to
+        floating-point rounding and about 3x faster (docs/methods.md, section 3.1).
     no_below, no_above, keep_n
         Vocabulary filter, see :func:`policytopics.features.build_dictionary`.
     random_state : int, default 0
@@ -193,6 +166,7 @@ class LdaTopicModel(BaseEstimator):
         passes: int = 20,
         iterations: int = 400,
         chunksize: int | None = None,
+        estep: str = "batched",
         no_below: int = 2,
         no_above: float = 0.5,
         keep_n: int | None = None,
@@ -206,6 +180,7 @@ class LdaTopicModel(BaseEstimator):
         self.passes = passes
         self.iterations = iterations
         self.chunksize = chunksize
+        self.estep = estep
         self.no_below = no_below
         self.no_above = no_above
         self.keep_n = keep_n
@@ -223,6 +198,8 @@ class LdaTopicModel(BaseEstimator):
                 continue
             if not isinstance(value, numbers.Integral) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.estep not in ESTEPS:
+            raise ValueError(f"estep must be one of {', '.join(ESTEPS)}, got {self.estep!r}")
         if not self.eta > 0:
             raise ValueError(f"eta must be positive, got {self.eta!r}")
         if not self.seed_weight >= 0:
@@ -265,7 +242,7 @@ class LdaTopicModel(BaseEstimator):
             raise ValueError("cannot fit a topic model on no units")
         features = FeaturesConfig(no_below=self.no_below, no_above=self.no_above, keep_n=self.keep_n)
         dictionary = build_dictionary(token_lists, features)
-        return self._fit_bows(dictionary, to_bow(dictionary, token_lists), keywords)
+        return self._fit_bows(dictionary, as_packed(to_bow(dictionary, token_lists)), keywords)
 
     def fit_bow(self, dictionary: Dictionary, bows: Sequence[Sequence[tuple[int, int]]]) -> LdaTopicModel:
         """Fit on a prepared vocabulary and bags of words; the same model as :meth:`fit`.
@@ -302,16 +279,11 @@ class LdaTopicModel(BaseEstimator):
         keywords = self._check_params()
         if not len(bows):
             raise ValueError("cannot fit a topic model on no units")
-        from policytopics.packed import PackedBows
-
         # compact arrays are read as they are (a streamed corpus); other sequences are packed
-        bows = bows if isinstance(bows, PackedBows) else PackedBows.from_lists(bows)
-        return self._fit_bows(copy_dictionary(dictionary), bows, keywords)
+        return self._fit_bows(copy_dictionary(dictionary), as_packed(bows), keywords)
 
-    def _fit_bows(
-        self, dictionary: Dictionary, bows: Sequence[Sequence[tuple[int, int]]], keywords: dict[str, list[str]] | None
-    ) -> LdaTopicModel:
-        if not any(bows):
+    def _fit_bows(self, dictionary: Dictionary, bows: PackedBows, keywords: dict[str, list[str]] | None) -> LdaTopicModel:
+        if not len(bows.ids):
             raise ValueError("no unit has a term of the vocabulary")
         num_terms = len(dictionary)
         term_frequency = np.array([dictionary.cfs.get(i, 0) for i in range(num_terms)], dtype=np.int64)
@@ -350,7 +322,10 @@ class LdaTopicModel(BaseEstimator):
         model.state.lifecycle_events = None
         if keywords is not None:
             self._guided_start(model, bows, keyword_ids)
-        model.update(bows)
+        if self.estep == "gensim":
+            model.update(bows)
+        else:
+            self._train(model, bows)
 
         self.dictionary_ = dictionary
         self.model_ = model
@@ -377,7 +352,7 @@ class LdaTopicModel(BaseEstimator):
             eta[topic, ids] = base + float(self.seed_weight) * term_frequency[ids]
         return eta
 
-    def _guided_start(self, model: LdaModel, bows: Sequence[Sequence[tuple[int, int]]], keyword_ids: list[list[int]]) -> None:
+    def _guided_start(self, model: LdaModel, bows: PackedBows, keyword_ids: list[list[int]]) -> None:
         """Replace gensim's random start by a soft labelling of the units (see module docstring)."""
         num_topics, num_terms = model.num_topics, model.num_terms
         num_themes = len(keyword_ids)
@@ -388,33 +363,63 @@ class LdaTopicModel(BaseEstimator):
         # theme share of each keyword (split evenly when a keyword belongs to several themes)
         keyword_share = np.divide(membership, membership.sum(axis=0), out=np.zeros_like(membership), where=is_keyword)
         random_mix = model.random_state.dirichlet(np.ones(num_topics), size=len(bows))
-        sstats = np.zeros((num_topics, num_terms), dtype=_DTYPE)
-        for d, doc in enumerate(bows):
-            if not doc:
-                continue
-            ids = np.fromiter((term_id for term_id, _ in doc), dtype=np.int64, count=len(doc))
-            cts = np.fromiter((cnt for _, cnt in doc), dtype=_DTYPE, count=len(doc))
-            kw = is_keyword[ids]
-            mix = random_mix[d]
-            if kw.any():
-                hits = keyword_share[:, ids[kw]] @ cts[kw]
-                mix = INIT_RANDOM_SHARE * mix
-                mix[:num_themes] += (1.0 - INIT_RANDOM_SHARE) * hits / hits.sum()
-                sstats[:num_themes, ids[kw]] += keyword_share[:, ids[kw]] * cts[kw]
-            other = ~kw
-            sstats[:, ids[other]] += np.outer(mix, cts[other])
+        counts = sparse.csr_matrix(
+            (bows.counts.astype(_DTYPE), bows.ids.astype(np.int64), bows.offsets), shape=(len(bows), num_terms)
+        )
+        keyword_counts = counts @ sparse.diags(is_keyword.astype(_DTYPE))
+        other_counts = counts - keyword_counts
+        # a unit with keywords starts half random, half on its keywords' themes
+        hits = np.asarray(keyword_counts @ keyword_share.T)
+        hit_total = hits.sum(axis=1)
+        has_keywords = hit_total > 0
+        mix = random_mix.copy()
+        mix[has_keywords] *= INIT_RANDOM_SHARE
+        mix[has_keywords, :num_themes] += (1.0 - INIT_RANDOM_SHARE) * hits[has_keywords] / hit_total[has_keywords, None]
+        # keywords count for their themes; the other terms are spread by each unit's mixture
+        sstats = np.asarray((other_counts.T @ mix).T)
+        sstats[:num_themes] += keyword_share * np.asarray(keyword_counts.sum(axis=0)).ravel()
         model.state.sstats[...] = sstats
         model.expElogbeta = np.exp(dirichlet_expectation(model.state.get_lambda()))
+
+    def _train(self, model: LdaModel, bows: PackedBows) -> None:
+        """gensim's ``LdaModel.update`` loop with the E-step of :func:`~policytopics.models.variational.estep`.
+
+        Random starts, rho, the alpha update and the M-step are gensim's, in gensim's order, so
+        the fit is gensim's up to floating-point rounding (``tests/test_variational.py``).
+        """
+        n_units = len(bows)
+        chunksize = min(n_units, model.chunksize)
+        model.state.numdocs += n_units
+        for pass_ in range(int(self.passes)):
+            for chunk_start in range(0, n_units, chunksize):
+                chunk_stop = min(chunk_start + chunksize, n_units)
+                # gensim's start: a random gamma for every unit of the chunk, every pass
+                gamma_start = model.random_state.gamma(100.0, 1.0 / 100.0, (chunk_stop - chunk_start, model.num_topics))
+                chunk = bows.slice_units(chunk_start, chunk_stop)
+                gamma, sstats = estep(
+                    model.expElogbeta, model.alpha, chunk, gamma_start, model.iterations, model.gamma_threshold,
+                    collect_counts=True,
+                )
+                other = LdaState(model.eta, model.state.sstats.shape, model.dtype)
+                other.sstats += sstats
+                other.numdocs += chunk_stop - chunk_start
+                rho = pow(model.offset + pass_ + model.num_updates / chunksize, -model.decay)
+                if model.optimize_alpha:
+                    model.update_alpha(gamma, rho)
+                model.do_mstep(rho, other, pass_ > 0)
 
     def _set_topic_term(self) -> None:
         self.topic_term_ = topic_term_from_state(self.model_)
 
     def _gamma(self, bows: Sequence[Sequence[tuple[int, int]]], collect_counts: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """gensim's E-step from ``gamma = 1`` (deterministic; each unit on its own)."""
         model = self.model_
-        return _infer(
+        bows = as_packed(bows)
+        return estep(
             np.asarray(model.expElogbeta, dtype=_DTYPE),
             np.asarray(model.alpha, dtype=_DTYPE),
             bows,
+            np.ones((len(bows), model.num_topics), dtype=_DTYPE),
             int(model.iterations),
             float(model.gamma_threshold),
             collect_counts=collect_counts,

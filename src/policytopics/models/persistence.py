@@ -25,6 +25,8 @@ from sklearn.utils.validation import check_is_fitted
 from policytopics.cache import CacheStore, fingerprint
 from policytopics.checksums import verify_artifacts
 from policytopics.errors import ArtifactMismatchError
+from policytopics.models import lda as _lda_module
+from policytopics.models import variational as _variational_module
 from policytopics.models.lda import LdaTopicModel, topic_term_from_state
 from policytopics.provenance import environment_versions, source_hash
 
@@ -40,7 +42,9 @@ _COUNTS_FILE = "topic_term_counts.npy"
 _FORMAT_VERSION = 1
 #: Attributes gensim's save leaves on an object (removed so that a second save is identical).
 _GENSIM_SAVE_MARKS = ("__numpys", "__scipys", "__ignoreds", "__recursive_saveloads")
-_FIT_CACHE_FORMAT = 1
+_FIT_CACHE_FORMAT = 2
+#: The code a fit depends on: a change to any of them is a new fit.
+_FIT_SOURCES = (__file__, _lda_module.__file__, _variational_module.__file__)
 
 
 def save_model(model: LdaTopicModel, folder: str | Path) -> Path:
@@ -216,7 +220,7 @@ def fit_cache_key(model: LdaTopicModel, features_key: str) -> str:
     params["seed_keywords"] = None if keywords is None else [[theme, list(words)] for theme, words in keywords.items()]
     return fingerprint(
         "lda-fit", _FIT_CACHE_FORMAT, features_key, params,
-        environment_versions("gensim", "numpy", "scipy"), source_hash(__file__),
+        environment_versions("gensim", "numpy", "scipy"), [source_hash(path) for path in _FIT_SOURCES],
     )
 
 
