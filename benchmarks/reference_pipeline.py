@@ -4,7 +4,8 @@ Used by ``benchmarks/bench_pipeline.py`` as the yardstick for ``policytopics``: 
 corpus, the same dictionary, stopwords and POS filter, and the same model settings, written
 the plain way with no cache, no cleaning, no parallelism and no model selection:
 
-1. read every ``.txt`` file under the corpus folder (sorted, UTF-8);
+1. read every ``.txt`` file under the corpus folder (sorted, UTF-8), or every line's
+   ``text`` of a ``.jsonl`` file (the province panel);
 2. split each file into paragraphs at line breaks (empty lines dropped);
 3. ``jieba.posseg.lcut`` per paragraph, with jieba's own dictionary plus our
    development-zone dictionary (``src/policytopics/resources/devzone_dict.txt``, added
@@ -86,8 +87,12 @@ def run(corpus: Path, out: Path, settings: dict, jieba_cache: Path | None = None
         return time.perf_counter()
 
     t = time.perf_counter()
-    files = sorted(corpus.rglob("*.txt"))
-    texts = [path.read_text(encoding="utf-8") for path in files]
+    if corpus.suffix == ".jsonl":  # one JSON object a line, its text under "text"
+        files = [corpus]
+        texts = [json.loads(line)["text"] for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
+    else:
+        files = sorted(corpus.rglob("*.txt"))
+        texts = [path.read_text(encoding="utf-8") for path in files]
     t = stage("ingest", t)
 
     paragraphs: list[str] = []
@@ -192,6 +197,7 @@ def run(corpus: Path, out: Path, settings: dict, jieba_cache: Path | None = None
         "timings": timings,
         "marks": marks,
         "files": len(files),
+        "texts": len(texts),
         "characters": sum(len(text) for text in texts),
         "megabytes_utf8": sum(path.stat().st_size for path in files) / 1e6,
         "units": len(paragraphs),
@@ -212,7 +218,7 @@ def run(corpus: Path, out: Path, settings: dict, jieba_cache: Path | None = None
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("corpus", type=Path, help="folder of .txt files")
+    parser.add_argument("corpus", type=Path, help="folder of .txt files, or a .jsonl file with a text field")
     parser.add_argument("out", type=Path, help="output folder")
     parser.add_argument("--settings", default="{}", help="JSON overriding DEFAULT_SETTINGS")
     parser.add_argument("--jieba-cache", type=Path, default=None, help="jieba's prefix-dictionary cache folder")

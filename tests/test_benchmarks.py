@@ -110,10 +110,17 @@ def test_pipeline_benchmark_report_has_the_rerun_and_the_targets():
     rerun = {**ours, "tokenize": 1, "model": 10}
     reference = {"ingest": 1, "segment": 1, "tokenize": 150, "lda": 60, "tfidf_kmeans": 20, "artifacts": 1}
     rows = [row for m in (measurement("ours", ours, 101, 900), measurement("ours-rerun", rerun, 22, 800),
-                          measurement("reference", reference, 234, 600)) for row in bench.rows_of(m, "abc1234")]
+                          measurement("reference", reference, 234, 600),
+                          measurement("ours", ours, 110, 2600, corpus="province"),
+                          measurement("reference", reference, 240, 600, corpus="province"))
+            for row in bench.rows_of(m, "abc1234")]
     header = {"machine": "2 cores", "commit": "abc1234", "dirty": "clean", "command": "x", "date": "today", "load": "1.0"}
     table = bench.markdown(rows, header)
     assert "## city: rerun with one model setting changed" in table and "lda.alpha=asymmetric" in table
     assert "ours-rerun (`lda.alpha=asymmetric`): **0.21**" in table  # 21 / 100 seconds of stages
-    assert "a speed-up of 2.33x (met)" in table  # 233 / 100
-    assert "at most 20% of the cold run (city), `lda.alpha=asymmetric`: 21% (not met)" in table
+    assert "## province: cold run per stage" in table
+    assert "city, default config: cold run 101.0 s against the reference's 234.0 s (wall) = 0.43x" in table
+    assert "(target at most 0.5x: met)" in table and "province, default config: cold run 110.0 s" in table
+    assert "= 0.46x the reference's time (target at most 0.5x: met)" in table
+    assert "province: peak PSS of the process tree 2,600 MB (target at most 2,500 MB: not met)" in table
+    assert "city rerun with only `lda.alpha=asymmetric`: 22.0 s = 22% of the cold run (wall; target at most 35%: met)" in table
