@@ -460,7 +460,7 @@ def reference_settings(overrides: list[str], config: Path = DEFAULT_CONFIG) -> d
         "seed": cfg.seed,
         "k": cfg.cluster.k,
         "k_range": list(cfg.cluster.k_range),
-        "n_init": 10,
+        "n_init": cfg.cluster.n_init,
     }
 
 

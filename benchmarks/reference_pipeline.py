@@ -19,7 +19,7 @@ the plain way with no cache, no cleaning, no parallelism and no model selection:
    ``eval_every=None`` as in ours);
 6. the paragraph-topic matrix with ``get_document_topics(bow, minimum_probability=0)``;
 7. scikit-learn ``TfidfVectorizer(analyzer=lambda x: x)`` on the paragraphs' in-vocabulary
-   tokens and ``KMeans(k, random_state=seed, n_init=10)``; with ``cluster.k`` null, k is
+   tokens and ``KMeans(k, random_state=seed, n_init=n_init)`` (our ``cluster.n_init``); with ``cluster.k`` null, k is
    chosen in ``cluster.k_range`` by cosine silhouette, as ours does;
 8. ``doc_topic.csv`` (paragraphs x topics) and ``clusters.csv`` written with ``csv``.
 

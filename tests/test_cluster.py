@@ -242,16 +242,81 @@ def _noisy_corpus(n: int = 300, seed: int = 0) -> list[list[str]]:
     return docs
 
 
-def test_silhouettes_are_scikit_learns_to_the_last_bit():
+def test_silhouettes_are_scikit_learns():
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.metrics import silhouette_score
 
     docs = _noisy_corpus()
     model = TfidfKMeans(k_range=(2, 7), random_state=3).fit(docs)
     x = TfidfVectorizer(analyzer=identity_analyzer, token_pattern=None, lowercase=False).fit_transform(docs)
     for k, score in model.silhouette_.items():
-        labels = KMeans(n_clusters=k, n_init=10, random_state=3).fit(x).labels_
-        assert score == float(silhouette_score(x, labels, metric="cosine")), k
+        labels = KMeans(n_clusters=k, n_init=model.n_init, random_state=3).fit(x).labels_
+        assert score == pytest.approx(float(silhouette_score(x, labels, metric="cosine")), abs=1e-12), k
+
+
+def test_the_linear_silhouette_is_scikit_learns_in_the_corner_cases():
+    """Rows of zeros, identical rows, a cluster of one row, negative entries, labels not 0..k-1."""
+    rng = np.random.default_rng(4)
+    x = sparse.random(60, 12, density=0.3, format="lil", random_state=2)
+    x[5, :] = 0  # a row of zeros: cosine distance 1 to every row
+    x[7, :] = x[8, :]  # identical rows: distance 0
+    x = x.tocsr()
+    signed = x.copy()
+    signed.data = signed.data - 0.5  # cosine distances above 1
+    labelings = {
+        3: rng.integers(0, 3, size=60),
+        4: np.r_[np.repeat([10, 20, 30], 19), [10, 20, 99]],  # 99: a cluster of one row
+    }
+    for matrix in (x, signed):
+        scores = TfidfKMeans._silhouettes(matrix, labelings)
+        for k, labels in labelings.items():
+            assert scores[k] == pytest.approx(float(silhouette_score(matrix, labels, metric="cosine")), abs=1e-12)
+    # fewer than two clusters, or as many as rows: no silhouette
+    assert np.isnan(TfidfKMeans._silhouettes(x, {1: np.zeros(60, dtype=int)})[1])
+    assert np.isnan(TfidfKMeans._silhouettes(x, {60: np.arange(60)})[60])
+
+
+def test_the_default_chooses_k_by_silhouette():
+    """With the default n_init, every k of the range is fitted and the highest silhouette wins."""
+    docs = _noisy_corpus(seed=1)
+    model = TfidfKMeans(k_range=(2, 6), random_state=20240601).fit(docs)
+    assert model.n_init == ClusterConfig().n_init == 3
+    assert model.kmeans_.n_init == 3
+    assert list(model.silhouette_) == [2, 3, 4, 5, 6]
+    best = max(model.silhouette_.values())
+    assert model.k_ == min(k for k, score in model.silhouette_.items() if score == best)
+    assert len(model.cluster_terms_) == model.k_ == len(model.cluster_sizes_)
+
+
+def test_same_seed_gives_identical_labels_and_centroids_whatever_the_threads():
+    """KMeans runs on one thread, so even the centroids' last bits do not depend on the cores."""
+    from threadpoolctl import threadpool_limits
+
+    docs = _noisy_corpus(n=600, seed=2)
+    fits = []
+    for threads in (1, 2, None):
+        with threadpool_limits(limits=threads):
+            fits.append(TfidfKMeans(k_range=(3, 6), random_state=7).fit(docs))
+    first = fits[0]
+    for other in fits[1:]:
+        assert other.k_ == first.k_ and other.silhouette_ == first.silhouette_
+        assert np.array_equal(other.labels_, first.labels_)
+        assert other.kmeans_.cluster_centers_.tobytes() == first.kmeans_.cluster_centers_.tobytes()
+        assert other.centroid_term_.tobytes() == first.centroid_term_.tobytes()
+        assert other.cluster_terms_ == first.cluster_terms_
+
+
+def test_n_init_comes_from_the_config_and_is_part_of_the_cache_key(tmp_path):
+    docs = _noisy_corpus()
+    model = clusterer_from_config(ClusterConfig(k=4, n_init=2), seed=1, memory=tmp_path)
+    assert model.n_init == 2
+    with pytest.raises(ValueError):
+        ClusterConfig(n_init=0)
+    model.fit(docs)
+    TfidfKMeans(k=4, n_init=2, random_state=1, memory=tmp_path).fit(docs)  # the same fit: read back
+    assert len(list((tmp_path / "kmeans").iterdir())) == 1
+    refit = TfidfKMeans(k=4, n_init=5, random_state=1, memory=tmp_path).fit(docs)
+    assert len(list((tmp_path / "kmeans").iterdir())) == 2
+    assert refit.kmeans_.n_init == 5
 
 
 def test_cached_kmeans_fits_are_read_back(tmp_path):

@@ -20,10 +20,17 @@ Conventions:
   are renumbered by size (largest first), ties broken by the position of their first
   member, and ``kmeans_`` is permuted to match (its ``predict`` gives the new numbers).
 * The TF-IDF rows are L2-normalised, so Euclidean KMeans on them is close to spherical
-  (cosine) KMeans, and the silhouette is measured with the cosine distance.
+  (cosine) KMeans, and the silhouette is measured with the cosine distance. It is computed
+  in time linear in the number of units (see :meth:`TfidfKMeans._silhouettes`), not from the
+  pairwise distances, and equals scikit-learn's ``silhouette_score`` up to rounding.
+* KMeans runs on one OpenMP thread: its centroids then do not depend on the machine's
+  number of cores (their last bits do otherwise), and it does not compete for the cores with
+  the LDA fits that run in worker processes meanwhile (several threads made it several times
+  slower on a shared two-core machine).
 * With ``memory`` (a cache folder), the KMeans fit and silhouette of every k are stored under
-  a key that hashes the TF-IDF matrix, k, ``n_init``, the seed, the scikit-learn, numpy and
-  scipy versions and this module's code, and read back by a later fit of the same units
+  a key that hashes the TF-IDF matrix, k, ``n_init``, the seed, ``silhouette_sample``, the
+  scikit-learn, numpy and scipy versions and this module's code, and read back by a later
+  fit of the same units
   (e.g. a rerun that changed only LDA or theme settings, or a narrower ``k_range``).
 """
 
@@ -46,6 +53,7 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import adjusted_rand_score, silhouette_score
+from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
 
 
 __all__ = ["NO_CLUSTER", "UNASSIGNED", "TfidfKMeans", "agreement"]
@@ -55,8 +63,6 @@ logger = logging.getLogger("policytopics")
 #: Bump when what a cached KMeans fit holds changes (old entries are then ignored).
 _KMEANS_CACHE_FORMAT = 1
 
-#: Megabytes of pairwise distances computed at a time for the silhouette.
-_WORKING_MEMORY_MB = 128
 #: The label of units without tokens.
 NO_CLUSTER = -1
 #: The theme label that :func:`agreement` puts last in its cross-table.
@@ -121,16 +127,19 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
         Terms listed per cluster in ``cluster_terms_``.
     random_state : int, default=0
         Seed of KMeans' initialisation (the run seed; ``None`` is refused).
-    n_init : int, default=10
-        KMeans initialisations per k; the one with the lowest inertia is kept.
+    n_init : int, default=3
+        KMeans initialisations (k-means++) per k; the one with the lowest inertia is kept.
+        Each costs one KMeans fit. On the city reports 3 instead of 10 left the chosen k
+        unchanged, and the labels of 10 differ between seeds about as much as those of 3 and
+        10 do (docs/methods.md, section 5).
     memory : str or Path, optional
         A cache folder: the KMeans fit and silhouette of each k are read from
         ``<memory>/kmeans/`` when the same TF-IDF matrix was clustered with the same k,
         ``n_init`` and seed before, and stored there otherwise. Results are the same with or
         without it.
     silhouette_sample : int, default=10000
-        The silhouette (which costs the square of the number of units) is computed on at
-        most this many units: a random sample drawn with ``random_state`` when there are more.
+        The silhouette is computed on at most this many units: a random sample drawn with
+        ``random_state`` (the same units for every k) when there are more.
     verbose : bool, default=False
         Show a progress bar over the k tried (:func:`policytopics.progress.progress_bar`:
         only on a terminal or in a notebook). It changes nothing else.
@@ -179,7 +188,7 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
         k_range: tuple[int, int] = (4, 12),
         top_n: int = 10,
         random_state: int = 0,
-        n_init: int = 10,
+        n_init: int = 3,
         memory: str | Path | None = None,
         silhouette_sample: int = 10_000,
         verbose: bool = False,
@@ -231,57 +240,59 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
     def _silhouettes(
         cls, x: sparse.csr_matrix, labelings: dict[int, np.ndarray], sample: int | None = None, seed: int = 0
     ) -> dict[int, float]:
-        """``_silhouette`` of several labelings of the same rows, the distances computed once.
+        """``_silhouette`` of several labelings of the same rows, in time linear in the rows.
 
-        The same computation as ``sklearn.metrics.silhouette_score(x, labels, metric="cosine")``
-        (its ``silhouette_samples``: cosine distances in row chunks, per-row sums by cluster,
-        then the mean of ``(b - a) / max(a, b)``), with every labeling reduced on each chunk of
-        distances, which is the expensive part; the scores are the same floats. The chunks
-        hold at most ``_WORKING_MEMORY_MB`` of distances (scikit-learn's default is 1 GB,
-        which was most of a run's peak memory). With more rows than ``sample``, the scores are
-        those of a random sample of ``sample`` rows drawn with ``seed`` (the same rows for
-        every labeling): the silhouette costs the square of the number of rows.
+        The silhouette of ``sklearn.metrics.silhouette_score(x, labels, metric="cosine")``
+        (the mean over rows of ``(b - a) / max(a, b)``, ``a`` the mean distance to the other
+        rows of its cluster, ``b`` the lowest mean distance to the rows of another cluster, 0
+        for a row alone in its cluster), without the matrix of pairwise distances: once the
+        rows are L2-normalised (as scikit-learn's cosine distance normalises them), the cosine
+        distance of rows i and j is ``1 - x_i . x_j``, so the summed distance of row i to the
+        rows of cluster c is ``n_c - x_i . S_c``, with ``S_c`` the sum of cluster c's rows;
+        for its own cluster, minus its distance to itself, ``1 - x_i . x_i`` (0; 1 for a row
+        of zeros, whose cosine distance to any row is 1). That is one sparse product of the
+        rows with the cluster sums per labeling instead of the square of the number of rows;
+        the scores equal scikit-learn's up to rounding (about 1e-15).
+        With more rows than ``sample``, the scores are those of a random sample of ``sample``
+        rows drawn with ``seed`` (the same rows for every labeling).
+
+        Examples
+        --------
+        >>> x = sparse.csr_matrix([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9], [0.5, 0.5]])
+        >>> labels = np.array([0, 0, 1, 1, 1])
+        >>> score = TfidfKMeans._silhouettes(x, {2: labels})[2]
+        >>> bool(abs(score - silhouette_score(x, labels, metric="cosine")) < 1e-12)
+        True
         """
-        from sklearn.metrics import pairwise_distances_chunked
-        from sklearn.preprocessing import LabelEncoder
+        from sklearn.preprocessing import normalize
 
         if sample is not None and x.shape[0] > sample:
             rows = np.sort(np.random.default_rng(seed).choice(x.shape[0], size=sample, replace=False))
             x = x[rows]
             labelings = {k: labels[rows] for k, labels in labelings.items()}
+        x = normalize(sparse.csr_matrix(x, dtype=np.float64), norm="l2")  # a zero row stays zero
+        n_rows = x.shape[0]
+        positions = np.arange(n_rows)
+        self_distance = 1.0 - np.asarray(x.multiply(x).sum(axis=1)).ravel()
 
         scores: dict[int, float] = {}
-        encoded: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for k, labels in labelings.items():
-            if not 2 <= len(np.unique(labels)) <= x.shape[0] - 1:
+            clusters, codes = np.unique(labels, return_inverse=True)
+            if not 2 <= len(clusters) <= n_rows - 1:
                 scores[k] = math.nan
-            else:
-                codes = LabelEncoder().fit_transform(labels)
-                encoded[k] = (codes, np.bincount(codes))
-        if not encoded:
-            return scores
-
-        def reduce(chunk: np.ndarray, start: int) -> tuple[np.ndarray, ...]:
-            parts: list[np.ndarray] = []
-            for codes, freqs in encoded.values():
-                parts.extend(_silhouette_reduce(chunk, start, codes, freqs))
-            return tuple(parts)  # scikit-learn wants a tuple of per-row arrays
-
-        pieces: list[list[np.ndarray]] = [[] for _ in range(2 * len(encoded))]
-        for reduced in pairwise_distances_chunked(
-            x, reduce_func=reduce, metric="cosine", working_memory=_WORKING_MEMORY_MB
-        ):
-            for index, part in enumerate(reduced):
-                pieces[index].append(part)
-        for position, (k, (codes, freqs)) in enumerate(encoded.items()):
-            intra = np.concatenate(pieces[2 * position])
-            inter = np.concatenate(pieces[2 * position + 1])
-            denom = (freqs - 1).take(codes, mode="clip")
+                continue
+            freqs = np.bincount(codes, minlength=len(clusters)).astype(np.float64)
+            members = sparse.csr_matrix((np.ones(n_rows), (codes, positions)), shape=(len(clusters), n_rows))
+            sums = (members @ x).toarray()  # S_c, one row per cluster
+            distances = freqs - np.asarray(x @ sums.T)  # (rows, clusters): summed cosine distances
+            intra = distances[positions, codes] - self_distance  # to the other rows of its cluster
+            distances[positions, codes] = np.inf
+            inter = (distances / freqs).min(axis=1)
+            own = freqs[codes]
             with np.errstate(divide="ignore", invalid="ignore"):
-                intra /= denom
-            samples = inter - intra
-            with np.errstate(divide="ignore", invalid="ignore"):
-                samples /= np.maximum(intra, inter)
+                intra /= own - 1
+                samples = (inter - intra) / np.maximum(intra, inter)
+            samples[own == 1] = 0.0  # alone in its cluster (scikit-learn: 0)
             scores[k] = float(np.mean(np.nan_to_num(samples, nan=0.0)))
         return scores
 
@@ -324,13 +335,18 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
                     fits[k], scores[k] = cached
                 else:
                     # copy_x=False: scikit-learn centres only dense data, so a CSR matrix is read
-                    # as it is; the default copies it (12 bytes a non-zero) for every k
-                    fits[k] = KMeans(n_clusters=k, n_init=self.n_init, random_state=seed, copy_x=False).fit(x)
+                    # as it is; the default copies it (12 bytes a non-zero) for every k.
+                    # One thread: centroids independent of the number of cores, no contention
+                    # with the LDA worker processes (see the module docstring).
+                    with threadpool_limits(limits=1):
+                        fits[k] = KMeans(
+                            n_clusters=k, n_init=int(self.n_init), random_state=seed, copy_x=False
+                        ).fit(x)
                     fitted.append(k)
                 bar.update(1)
             if fitted:
                 bar.set_postfix_str("silhouettes")  # the bar stays open while they are computed
-            # the silhouettes of the new fits share one pass over the pairwise distances
+            # the silhouettes of the new fits, on the same (sampled) units
             scores.update(
                 self._silhouettes(x, {k: fits[k].labels_ for k in fitted}, int(self.silhouette_sample), seed)
             )
@@ -470,27 +486,9 @@ class TfidfKMeans(ClusterMixin, BaseEstimator):
         x = self.vectorizer_.transform(iter(docs)).tocsr()
         known = np.flatnonzero(np.diff(x.indptr) > 0)
         if len(known):
-            labels[known] = self.kmeans_.predict(x[known])
+            with threadpool_limits(limits=1):  # as in fit
+                labels[known] = self.kmeans_.predict(x[known])
         return labels
-
-
-def _silhouette_reduce(
-    chunk: np.ndarray, start: int, labels: np.ndarray, label_freqs: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per row of a chunk of dense distances: the summed distance to its own cluster and the
-    mean distance to the nearest other cluster (scikit-learn's ``_silhouette_reduce``, dense
-    case, operation for operation)."""
-    n_chunk_samples = chunk.shape[0]
-    cluster_distances = np.zeros((n_chunk_samples, len(label_freqs)), dtype=chunk.dtype)
-    for i in range(n_chunk_samples):
-        cluster_distances[i] += np.bincount(labels, weights=chunk[i], minlength=len(label_freqs))
-    end = start + n_chunk_samples
-    intra_index = (np.arange(n_chunk_samples), labels[start:end])
-    intra_cluster_distances = cluster_distances[intra_index]
-    cluster_distances[intra_index] = np.inf
-    cluster_distances /= label_freqs
-    inter_cluster_distances = cluster_distances.min(axis=1)
-    return intra_cluster_distances, inter_cluster_distances
 
 
 def agreement(themes_a: Sequence[str], themes_b: Sequence[str]) -> tuple[float, pd.DataFrame]:

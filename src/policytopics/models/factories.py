@@ -127,7 +127,7 @@ def clusterer_from_config(config: ClusterConfig, seed: int, memory: str | Path |
     Parameters
     ----------
     config : ClusterConfig
-        ``k``, ``k_range``, ``top_n`` and ``silhouette_sample``.
+        ``k``, ``k_range``, ``top_n``, ``n_init`` and ``silhouette_sample``.
     seed : int
         The run seed, used as ``random_state``.
     memory : str or Path, optional
@@ -147,6 +147,7 @@ def clusterer_from_config(config: ClusterConfig, seed: int, memory: str | Path |
         k_range=(int(config.k_range[0]), int(config.k_range[1])),
         top_n=config.top_n,
         random_state=seed,
+        n_init=config.n_init,
         memory=memory,
         silhouette_sample=config.silhouette_sample,
     )
