@@ -6,6 +6,7 @@ not depend on the committed results.
 
 from __future__ import annotations
 
+import shutil
 import struct
 import subprocess
 import sys
@@ -472,3 +473,49 @@ def test_first_speeches_keeps_the_first_analysed_documents_and_their_units():
     assert shown["doc_id"].tolist() == analysed[:2]
     assert set(shown_units["doc_id"]) == set(analysed[:2])
     assert note.startswith("the first 2 of 3 speeches")
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def test_a_figure_drawn_from_the_same_data_is_read_from_the_cache(tmp_path, monkeypatch):
+    from policytopics import figures
+    from policytopics.artifacts import run_cache_dir
+
+    run_dir = _write_run(tmp_path / "run")
+    settings = run_dir / "config.resolved.yaml"  # where the figures find the run's cache folder
+    settings.write_text(f"cache:\n  enabled: true\n  dir: {tmp_path / 'cache'}\n", encoding="utf-8")
+    drawn: list[str] = []
+    for stem in FIGURE_STEMS:
+        original = getattr(figures, stem)
+        monkeypatch.setattr(figures, stem, lambda *args, _stem=stem, _draw=original, **kwargs: drawn.append(_stem) or _draw(*args, **kwargs))
+    write_figures(run_dir, LABELS, num_topics=3)
+    first = _snapshot(run_dir / "figures")
+    assert sorted(drawn) == sorted(FIGURE_STEMS) and len(first) == 2 * len(FIGURE_STEMS)
+    assert len(list((tmp_path / "cache" / "figures").iterdir())) == len(FIGURE_STEMS)
+
+    # a rerun draws nothing: every file is copied, byte for byte
+    shutil.rmtree(run_dir / "figures")
+    drawn.clear()
+    write_figures(run_dir, LABELS, num_topics=3)
+    assert drawn == []
+    assert _snapshot(run_dir / "figures") == first
+
+    # other theme shares: only the per-speech figures are drawn again
+    table = _documents()
+    table.loc[0, ["theme_investment", "theme_livelihood"]] = [0.5, 0.4]
+    table.to_csv(run_dir / "documents.csv", index=False, encoding="utf-8")
+    write_figures(run_dir, LABELS, num_topics=3)
+    assert sorted(drawn) == ["theme_bars", "theme_flow", "theme_heatmap"]
+    changed = _snapshot(run_dir / "figures")
+    # (the flow is drawn from the documents too, but not from their shares)
+    assert {name for name in first if changed[name] != first[name]} == {
+        f"{stem}.{ext}" for stem in ("theme_bars", "theme_heatmap") for ext in ("png", "svg")}
+    # another chosen K redraws model selection only
+    drawn.clear()
+    write_figures(run_dir, LABELS, num_topics=2)
+    assert drawn == ["model_selection"]
+    assert run_cache_dir(run_dir) == str(tmp_path / "cache")
+    settings.write_text(f"cache:\n  enabled: false\n  dir: {tmp_path / 'cache'}\n", encoding="utf-8")
+    assert run_cache_dir(run_dir) is None

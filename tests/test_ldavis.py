@@ -250,3 +250,30 @@ def test_a_models_page_shows_its_data_only_topics():
     assert "幽灵" in topic1(posterior)  # what the page showed from topic_term_
     with pytest.raises(ValueError, match="doc_lengths"):
         model_ldavis_html(model, lengths[:-1])
+
+
+def test_a_page_of_the_same_inputs_is_read_from_the_cache(lda_inputs, page, tmp_path, monkeypatch):
+    from policytopics import ldavis
+
+    _, inputs = lda_inputs
+    cache = tmp_path / "cache"
+    first = ldavis_html(**inputs, R=10, title="测试 <LDA> & 主题", cache_dir=cache)
+    assert first == page  # the same bytes as without the cache
+    assert len(list((cache / "ldavis").iterdir())) == 1 and (cache / "fonts").is_dir()
+
+    def prepared(*args, **kwargs):
+        prepared.calls += 1
+        return ldavis_data(*args, **kwargs)
+
+    prepared.calls = 0
+    monkeypatch.setattr(ldavis, "ldavis_data", prepared)
+    assert ldavis_html(**inputs, R=10, title="测试 <LDA> & 主题", cache_dir=cache) == page
+    assert prepared.calls == 0  # read back, not prepared again
+    # any other input or setting is prepared again
+    changed = {**inputs, "term_frequency": inputs["term_frequency"] + 1.0}
+    assert ldavis_html(**changed, R=10, title="测试 <LDA> & 主题", cache_dir=cache) == ldavis_html(
+        **changed, R=10, title="测试 <LDA> & 主题")
+    ldavis_html(**inputs, R=9, title="测试 <LDA> & 主题", cache_dir=cache)
+    ldavis_html(**inputs, R=10, title="测试 <LDA> & 主题", embed_font=False, cache_dir=cache)
+    assert prepared.calls == 4
+    assert len(list((cache / "ldavis").iterdir())) == 4

@@ -381,6 +381,53 @@ def test_the_model_cache_gives_the_same_bytes_and_refits_nothing(tmp_path):
     assert rerun.models.selection == uncached.models.selection
 
 
+def test_the_corpus_cache_gives_the_same_records_and_files_and_is_keyed_by_settings_and_input(tmp_path, caplog):
+    import logging
+    import shutil
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    cache = tmp_path / "cache"
+    common = [f"corpus.path={corpus}", f"cache.dir={cache}"]
+
+    def clean(name, *overrides):
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="policytopics"):
+            result = policytopics.clean_corpus(DEFAULT_CONFIG, [*common, f"output.results_dir={tmp_path / name}", *overrides])
+        return result, "clean, segment: read from the cache" in caplog.text
+
+    def entries():
+        return sorted(path.name for path in (cache / "corpus").iterdir() if not path.name.startswith("."))
+
+    cold, hit = clean("cold")
+    assert not hit and len(entries()) == 1
+    warm, hit = clean("cold")  # the same config and run folder: a rerun
+    assert hit and len(entries()) == 1
+    assert (warm.cleaned, warm.documents, warm.units) == (cold.cleaned, cold.documents, cold.units)
+    assert all(unit.document_text is next(d.text for d in warm.documents if d.doc_id == unit.doc_id) for unit in warm.units[:20])
+    uncached, hit = clean("uncached", "cache.enabled=false")
+    assert not hit and len(entries()) == 1
+    differ = ("timings.json", "config.resolved.yaml", "manifest.json")  # the config differs in cache.enabled
+    assert _snapshot(warm.run_dir, differ) == _snapshot(uncached.run_dir, differ) == _snapshot(cold.run_dir, differ)
+    assert _snapshot(warm.run_dir) != {} and "cleaning_report.json" in _snapshot(warm.run_dir)
+
+    # workers do not change the result: still read from the cache; a clean or segment setting does
+    _, hit = clean("workers", "clean.workers=2")
+    assert hit
+    changed, hit = clean("changed", "segment.min_unit_chars=60")
+    assert not hit and len(entries()) == 2
+    reference, _ = clean("changed-uncached", "segment.min_unit_chars=60", "cache.enabled=false")
+    assert _snapshot(changed.run_dir, differ) == _snapshot(reference.run_dir, differ) != _snapshot(cold.run_dir, differ)
+    # an edited corpus file is not served the old records
+    first = sorted(corpus.glob("*.txt"))[0]
+    first.write_bytes(first.read_bytes() + "\n开发区新增一段工作总结。\n".encode(
+        next(item.source.encoding for item in warm.cleaned if item.source.source == first.name).removesuffix("-sig")))
+    edited, hit = clean("edited")
+    assert not hit and len(entries()) == 3
+    reference, _ = clean("edited-uncached", "cache.enabled=false")
+    assert _snapshot(edited.run_dir, differ) == _snapshot(reference.run_dir, differ) != _snapshot(cold.run_dir, differ)
+
+
 def test_a_corrupt_model_cache_entry_is_rebuilt_and_the_run_is_unchanged(tmp_path, caplog):
     import logging
 

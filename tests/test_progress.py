@@ -177,7 +177,9 @@ def test_cleaning_reports_each_text():
 def test_the_corpus_stages_draw_bars_and_give_the_same_records(tmp_path, capsys, monkeypatch):
     from policytopics.pipeline import prepare_corpus
 
-    config = load_config(DEFAULT_CONFIG, [f"corpus.path={SEEDS}", f"cache.dir={tmp_path}"])
+    # without the corpus cache, so that the second call runs the stages again (a cached rerun
+    # reads the records back and has no cleaning or segmenting to show)
+    config = load_config(DEFAULT_CONFIG, [f"corpus.path={SEEDS}", f"cache.dir={tmp_path}", "cache.enabled=false"])
     monkeypatch.setenv(PROGRESS_ENV, "0")
     hidden = prepare_corpus(config, {})
     quiet = capsys.readouterr().err  # log lines may be there (a handler of another test), bars may not

@@ -119,3 +119,34 @@ def test_evidence_is_quoted_for_the_first_max_speeches_only(seed_run, run_copy):
     html = render_report(capped, embed_font=False)
     assert capped["evidence_note"] in html
     assert html.count("<summary>") < render_report(everything, embed_font=False).count("<summary>")
+
+
+def test_the_page_is_rendered_once_and_its_font_subset_is_kept_in_the_run_cache(seed_run, run_copy, tmp_path, monkeypatch):
+    import copy
+
+    from policytopics import fonts, report
+    from policytopics.artifacts import run_cache_dir
+
+    context = report_context(run_copy, seed_run.models.codebook.themes, provenance_of(seed_run))
+    # rendered with a mark where the font goes: what rendering twice gives (the page without
+    # the font, then with the subset of that page's characters)
+    without_font = report._template().render(**context, font_face="")
+    expected = report._template().render(**context, font_face=fonts.font_face_css(without_font))
+    assert render_report(context, embed_font=True) == expected
+    # a corpus text that holds the mark itself: rendered twice, the same way
+    marked = copy.deepcopy(context)
+    marked["speeches"][0]["title"] += report._FONT_MARK
+    without_font = report._template().render(**marked, font_face="")
+    assert render_report(marked) == report._template().render(**marked, font_face=fonts.font_face_css(without_font))
+
+    # write_report keeps the subset in the run's cache folder (config.resolved.yaml's cache.dir)
+    settings = run_copy / "config.resolved.yaml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text.replace(f"dir: {run_cache_dir(run_copy)}", f"dir: {tmp_path / 'cache'}"), encoding="utf-8")
+    assert run_cache_dir(run_copy) == str(tmp_path / "cache")
+    themes = seed_run.models.codebook.themes
+    first = write_report(run_copy, themes, provenance_of(seed_run)).read_bytes()
+    assert len(list((tmp_path / "cache" / "fonts").iterdir())) == 2  # the page's subset, and the base
+    monkeypatch.setattr(fonts, "_make_subset", lambda *args: pytest.fail("the subset was cut again"))
+    fonts._subset_in_memory.cache_clear()
+    assert write_report(run_copy, themes, provenance_of(seed_run)).read_bytes() == first

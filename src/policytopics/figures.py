@@ -20,10 +20,12 @@ In: a run folder's tables. Out: ``figures/*.png`` and ``*.svg``.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 import numpy as np
@@ -34,6 +36,8 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import TransformedPatchPath
 
+from policytopics.artifacts import run_cache_dir
+from policytopics.cache import CacheStore, fingerprint
 from policytopics.figure_style import (
     _BASE_FONT_SIZE,
     _HEATMAP_CMAP,
@@ -65,6 +69,7 @@ from policytopics.figure_tables import (
     _share_matrix,
     _theme_columns,
 )
+from policytopics.provenance import environment_versions, sha256_bytes, source_hash
 
 __all__ = [
     "FIGURE_STEMS",
@@ -527,6 +532,14 @@ def write_figures(
     written, so a missing table or column leaves no partial set. The same tables give
     byte-identical files.
 
+    A figure drawn before from the very same data is copied from the run's cache folder
+    (``cache.dir`` of ``run_dir/config.resolved.yaml``, when its ``cache.enabled``; kind
+    ``figures``) instead of being drawn again: its key is the data the figure is drawn from
+    (the tables' exact values, the theme labels, the chosen K or the note), the versions of
+    matplotlib, numpy, pandas, Pillow and mplfonts, the source of the figure modules and the
+    matplotlib settings in force. Reruns that change a model setting but not, e.g., the theme
+    shares of the speeches redraw only what changed.
+
     Parameters
     ----------
     run_dir : pathlib.Path
@@ -569,22 +582,90 @@ def write_figures(
     _cjk_family()  # a missing font fails before anything is read
     tables = {name: _read_table(run_dir, name) for name in _TABLE_COLUMNS}
     documents, units, note = _first_speeches(tables["documents.csv"], tables["units.csv"], max_speeches)
+    # what each figure is drawn from (with the note on the per-speech figures)
+    inputs = {
+        "theme_heatmap": ([documents], note),
+        "theme_bars": ([documents], note),
+        "topic_terms": ([tables["topics.csv"], tables["topic_terms.csv"]], ""),
+        "model_selection": ([tables["model_selection.csv"], tables["stability.csv"]], int(num_topics)),
+        "theme_flow": ([documents, units], note),
+    }
+    draw = {
+        "theme_heatmap": lambda: theme_heatmap(documents, theme_labels),
+        "theme_bars": lambda: theme_bars(documents, theme_labels),
+        "topic_terms": lambda: topic_terms(tables["topics.csv"], tables["topic_terms.csv"], theme_labels),
+        "model_selection": lambda: model_selection(tables["model_selection.csv"], tables["stability.csv"], int(num_topics)),
+        "theme_flow": lambda: theme_flow(documents, units, theme_labels),
+    }
+    cache_dir = run_cache_dir(run_dir)
+    store = CacheStore(cache_dir, "figures") if cache_dir is not None else None
+    keys: dict[str, str] = {}
+    cached: dict[str, Path] = {}
+    if store is not None:
+        environment = _figure_environment()
+        for stem in FIGURE_STEMS:
+            frames, extra = inputs[stem]
+            keys[stem] = _figure_key(stem, frames, extra, theme_labels, environment)
+            entry = store.get(keys[stem])
+            if entry is not None:
+                cached[stem] = entry
     saving = _SAVING.set(True)  # _save lays each figure out
     try:
-        figures = {
-            "theme_heatmap": theme_heatmap(documents, theme_labels),
-            "theme_bars": theme_bars(documents, theme_labels),
-            "topic_terms": topic_terms(tables["topics.csv"], tables["topic_terms.csv"], theme_labels),
-            "model_selection": model_selection(tables["model_selection.csv"], tables["stability.csv"], int(num_topics)),
-            "theme_flow": theme_flow(documents, units, theme_labels),
-        }
+        figures = {stem: draw[stem]() for stem in FIGURE_STEMS if stem not in cached}
         if note:
             for stem in ("theme_heatmap", "theme_bars", "theme_flow"):
-                figures[stem].suptitle(note, x=0.01, ha="left", fontsize=_BASE_FONT_SIZE - 1, color="0.35")
+                if stem in figures:
+                    figures[stem].suptitle(note, x=0.01, ha="left", fontsize=_BASE_FONT_SIZE - 1, color="0.35")
     finally:
         _SAVING.reset(saving)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for stem in FIGURE_STEMS:
-        written.extend(_save(figures[stem], out_dir, stem))
+        if stem in cached:
+            for suffix in (".png", ".svg"):
+                target = out_dir / f"{stem}{suffix}"
+                target.write_bytes((cached[stem] / f"{stem}{suffix}").read_bytes())
+                written.append(target)
+            continue
+        paths = _save(figures.pop(stem), out_dir, stem)
+        written.extend(paths)
+        if store is not None:
+            store.put(keys[stem], lambda folder, paths=paths: [
+                (folder / path.name).write_bytes(path.read_bytes()) for path in paths
+            ])
     return sorted(Path(os.path.relpath(path, run_dir)).as_posix() for path in written)
+
+
+#: The modules that draw and save the figures: their source is part of a figure's cache key.
+_FIGURE_SOURCES = ("figures.py", "figure_style.py", "figure_tables.py", "fonts.py")
+#: Bumped when what a figure cache entry holds changes.
+_FIGURE_FORMAT = 1
+
+
+def _figure_environment() -> list[Any]:
+    """What every figure depends on besides its tables: package versions, the code, and the
+    matplotlib settings in force while drawing (the run's style over the user's rcParams)."""
+    here = Path(__file__).resolve().parent
+    with _style():
+        rc = sorted((key, str(value)) for key, value in matplotlib.rcParams.items())
+    return [
+        environment_versions("matplotlib", "numpy", "pandas", "pillow", "mplfonts"),
+        [[name, source_hash(here / name)] for name in _FIGURE_SOURCES],
+        rc,
+    ]
+
+
+def _frame_digest(frame: pd.DataFrame) -> str:
+    """SHA-256 of a table's columns, dtypes, index and exact values."""
+    values = pd.util.hash_pandas_object(frame, index=True).to_numpy()
+    header = json.dumps([[str(c) for c in frame.columns], [str(t) for t in frame.dtypes], len(frame)])
+    return sha256_bytes(header.encode("utf-8") + b"\0" + values.tobytes())
+
+
+def _figure_key(stem: str, frames: list[pd.DataFrame], extra: Any, theme_labels: Mapping[str, str], environment: list[Any]) -> str:
+    """The cache key of one figure: its name, the tables it is drawn from, the theme labels (in
+    order), its other argument (the chosen K, or the note), and :func:`_figure_environment`."""
+    return fingerprint(
+        "figure", _FIGURE_FORMAT, stem, [_frame_digest(frame) for frame in frames], extra,
+        [[key, value] for key, value in theme_labels.items()], environment,
+    )

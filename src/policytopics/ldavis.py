@@ -258,6 +258,7 @@ def ldavis_html(
     R: int = 30,
     title: str = "policytopics: topic model (LDAvis)",
     embed_font: bool = True,
+    cache_dir: str | Path | None = None,
 ) -> str:
     """Render a self-contained, deterministic LDAvis page.
 
@@ -282,6 +283,11 @@ def ldavis_html(
     embed_font : bool, default True
         Embed the CJK glyphs of the shown terms (:func:`policytopics.fonts.font_face_css`),
         so the page renders Chinese on a machine without a CJK font.
+    cache_dir : str or Path, optional
+        The cache folder (``cache.dir``; ``None``: nothing is cached): the page is kept there
+        (kind ``ldavis``) under a hash of every input above, the package versions, the
+        font and the code, so a rerun with the same model reads it back instead of preparing
+        it again; so is its font subset.
 
     Returns
     -------
@@ -295,6 +301,58 @@ def ldavis_html(
     >>> 'id="policytopics-ldavis"' in page and "招商" in page and 'src="http' not in page
     True
     """
+    store = key = None
+    if cache_dir is not None:
+        from policytopics.cache import CacheStore
+
+        store = CacheStore(cache_dir, "ldavis")
+        key = _page_key(topic_term, doc_topic, doc_lengths, vocabulary, term_frequency,
+                        lambda_step=lambda_step, R=R, title=title, embed_font=embed_font)
+        entry = store.get(key)
+        if entry is not None:
+            return (entry / _PAGE_FILE).read_bytes().decode("utf-8")
+    page = _render_page(topic_term, doc_topic, doc_lengths, vocabulary, term_frequency,
+                        lambda_step=lambda_step, R=R, title=title, embed_font=embed_font, cache_dir=cache_dir)
+    if store is not None:
+        data = page.encode("utf-8")
+        store.put(key, lambda folder: (folder / _PAGE_FILE).write_bytes(data))
+    return page
+
+
+#: The file of an ``ldavis`` cache entry; bump the format when the page's inputs change.
+_PAGE_FILE = "lda.html"
+_PAGE_FORMAT = 1
+
+
+def _page_key(
+    topic_term: Any, doc_topic: Any, doc_lengths: Sequence[float], vocabulary: Sequence[str],
+    term_frequency: Sequence[float], *, lambda_step: float, R: int, title: str, embed_font: bool,
+) -> str:
+    """The cache key of a page: its exact inputs, the versions of what renders it, the code
+    (this module, its template) and, with ``embed_font``, the font."""
+    from policytopics.cache import fingerprint
+    from policytopics.fonts import font_fingerprint
+    from policytopics.provenance import environment_versions, sha256_bytes, source_hash
+
+    def digest(values: Any) -> list[Any]:
+        array = np.ascontiguousarray(np.asarray(values, dtype=np.float64))
+        return [list(array.shape), sha256_bytes(array.tobytes())]
+
+    template = Path(str(resources.files("policytopics") / "templates" / "ldavis.html.j2"))
+    return fingerprint(
+        "ldavis", _PAGE_FORMAT, digest(topic_term), digest(doc_topic), digest(doc_lengths),
+        sha256_bytes(json.dumps([str(term) for term in vocabulary], ensure_ascii=False).encode("utf-8", "surrogatepass")),
+        digest(term_frequency), float(lambda_step), int(R), title, bool(embed_font),
+        environment_versions("pyLDAvis", "pandas", "numpy", "scipy", "Jinja2", "MarkupSafe"),
+        [source_hash(__file__), source_hash(template)], font_fingerprint() if embed_font else None,
+    )
+
+
+def _render_page(
+    topic_term: Any, doc_topic: Any, doc_lengths: Sequence[float], vocabulary: Sequence[str],
+    term_frequency: Sequence[float], *, lambda_step: float, R: int, title: str, embed_font: bool,
+    cache_dir: str | Path | None,
+) -> str:
     data = ldavis_data(
         topic_term, doc_topic, doc_lengths, vocabulary, term_frequency,
         lambda_step=lambda_step, R=R,
@@ -314,7 +372,7 @@ def ldavis_html(
         d3_js=Markup(assets["d3_js"]),
         ldavis_js=Markup(assets["ldavis_js"]),
         data_js=Markup(_data_js(data)),
-        font_face=Markup(font_face_css(title + "".join(data["tinfo"]["Term"]))) if embed_font else "",
+        font_face=Markup(font_face_css(title + "".join(data["tinfo"]["Term"]), cache_dir=cache_dir)) if embed_font else "",
     )
 
 
@@ -367,7 +425,7 @@ def model_ldavis_html(model: Any, doc_lengths: Sequence[float], **kwargs: Any) -
     doc_lengths : sequence of float
         Tokens per unit, one per row of ``model.doc_topic_``.
     **kwargs
-        As for :func:`ldavis_html` (``title``, ``R``, ``lambda_step``, ``embed_font``).
+        As for :func:`ldavis_html` (``title``, ``R``, ``lambda_step``, ``embed_font``, ``cache_dir``).
 
     Returns
     -------

@@ -137,6 +137,7 @@ def prepare_corpus(config: Config, timings: dict[str, float]) -> CorpusRecords:
     229
     """
     from policytopics import clean, ingest, segment
+    from policytopics.corpus_cache import corpus_key, corpus_store, load_corpus, store_corpus
     from policytopics.progress import progress_bar, progress_callback
     from policytopics.workers import resolve_workers
 
@@ -148,6 +149,21 @@ def prepare_corpus(config: Config, timings: dict[str, float]) -> CorpusRecords:
     for text in ingested.repaired:
         logger.warning("repaired %s: %s", text.source, text.repair)
     logger.info("ingest: %d texts read, %d skipped", len(ingested.texts), len(ingested.skipped))
+    skipped = ingested.skipped
+
+    # a rerun on the same texts with the same clean and segment settings (and code) reads them back
+    store = corpus_store(config)
+    key, found = "", None
+    with _timed(timings, "clean"):
+        if store is not None:
+            key = corpus_key(config, ingested.texts)
+            found = load_corpus(store, key, ingested.texts)
+    lookup = timings["clean"]
+    if found is not None:
+        with _timed(timings, "segment"):
+            cleaned, documents, units = found
+        logger.info("clean, segment: read from the cache (entry %s)", key[:12])
+        return _corpus_records(cleaned, documents, units, skipped)
 
     with _timed(timings, "clean"), progress_bar(len(ingested.texts), "clean", "text") as bar:
         rules = clean.load_boilerplate_rules(config.clean)
@@ -155,7 +171,7 @@ def prepare_corpus(config: Config, timings: dict[str, float]) -> CorpusRecords:
             ingested.texts, config.clean, rules, workers=resolve_workers(config.clean.workers),
             progress=progress_callback(bar),
         )
-    skipped = ingested.skipped
+    timings["clean"] = round(timings["clean"] + lookup, 4)
     del ingested  # the raw texts (the cleaned ones keep their provenance, not their text)
 
     with _timed(timings, "segment"):
@@ -169,11 +185,20 @@ def prepare_corpus(config: Config, timings: dict[str, float]) -> CorpusRecords:
                 if not document.duplicate_of:
                     units.extend(segment.segment_document(document, config.segment))
                 bar.update(1)
+        units.sort(key=lambda unit: unit.unit_id)
+    if store is not None:
+        store_corpus(store, key, cleaned, documents, units)
+    return _corpus_records(cleaned, documents, units, skipped)
+
+
+def _corpus_records(
+    cleaned: list[CleanedText], documents: list[Document], units: list[Unit], skipped: list[SkippedSource]
+) -> CorpusRecords:
+    """The corpus stages' records, with the segment log lines (the same whether read from the cache or not)."""
     duplicates = [doc for doc in documents if doc.duplicate_of]
     for doc in duplicates:
         logger.info("segment: %s is a near-duplicate of %s (%s)", doc.doc_id, doc.duplicate_of, doc.duplicate_reason)
     logger.info("segment: %d documents (%d near-duplicates), %d units", len(documents), len(duplicates), len(units))
-    units.sort(key=lambda unit: unit.unit_id)
     return CorpusRecords(cleaned=cleaned, documents=documents, units=units, skipped=skipped)
 
 

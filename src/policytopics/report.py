@@ -29,6 +29,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from policytopics.artifacts import run_cache_dir
 from policytopics.fonts import font_face_css
 from policytopics.codebook import UNASSIGNED, Theme
 from policytopics.themes import MIXED, NONE
@@ -359,7 +360,7 @@ def _template() -> Any:
     return env.from_string(source)
 
 
-def render_report(context: Mapping[str, Any], embed_font: bool = True) -> str:
+def render_report(context: Mapping[str, Any], embed_font: bool = True, font_cache_dir: str | Path | None = None) -> str:
     """The report page from :func:`report_context`'s output (every corpus string escaped).
 
     With ``embed_font`` the page carries the CJK glyphs it uses
@@ -373,6 +374,8 @@ def render_report(context: Mapping[str, Any], embed_font: bool = True) -> str:
     embed_font : bool
         Embed a subset of the CJK font holding the glyphs the page uses (``False``: the
         page relies on the reader's fonts, and is smaller).
+    font_cache_dir : str or Path, optional
+        The cache folder where that font subset is kept for a rerun (``None``: not kept).
 
     Returns
     -------
@@ -388,10 +391,20 @@ def render_report(context: Mapping[str, Any], embed_font: bool = True) -> str:
     --------
     >>> html = render_report(report_context("results/default", codebook.themes, provenance))  # doctest: +SKIP
     """
-    page = _template().render(**context, font_face="")
     if not embed_font:
-        return page
-    return _template().render(**context, font_face=font_face_css(page))
+        return _template().render(**context, font_face="")
+    # rendered once, with an ASCII mark where the font goes: the page's characters beyond
+    # ASCII are those of the page without the font, which the subset holds
+    page = _template().render(**context, font_face=_FONT_MARK)
+    if page.count(_FONT_MARK) != 1:  # the corpus text holds the mark: render the page twice
+        page = _template().render(**context, font_face="")
+        return _template().render(**context, font_face=font_face_css(page, cache_dir=font_cache_dir))
+    before, after = page.split(_FONT_MARK)
+    return before + font_face_css(before + after, cache_dir=font_cache_dir) + after
+
+
+#: Stands for the font's CSS in the page while its characters are collected.
+_FONT_MARK = "/* policytopics: the font subset goes here */"
 
 
 def write_report(
@@ -431,6 +444,12 @@ def write_report(
     Path
         The report file, ``run_dir/report.html`` (replaced if it exists).
 
+    Notes
+    -----
+    The embedded font subset is kept in the run's cache folder (``cache.dir`` of the run
+    folder's ``config.resolved.yaml``, when its ``cache.enabled``), so a rerun whose page uses
+    the same characters reads it back.
+
     Examples
     --------
     >>> write_report("results/default", codebook.themes, provenance, figures)  # doctest: +SKIP
@@ -438,5 +457,5 @@ def write_report(
     """
     path = Path(run_dir) / REPORT_FILE
     context = report_context(run_dir, themes, provenance, figures, num_topics, name, max_speeches)
-    path.write_text(render_report(context, embed_font), encoding="utf-8")
+    path.write_text(render_report(context, embed_font, run_cache_dir(run_dir)), encoding="utf-8")
     return path

@@ -149,8 +149,8 @@ class LdaTopicModel(BaseEstimator):
     ...                       passes=5, no_above=1.0, random_state=1).fit(units)
     >>> model.topic_theme_
     ['investment', 'cadre']
-    >>> [term for term, _ in model.top_terms(3)[1]]
-    ['干部', '作风', '党建']
+    >>> sorted(term for term, _ in model.top_terms(3)[1])
+    ['作风', '党建', '干部']
     >>> model.transform([["投资", "招商"]]).argmax(axis=1)
     array([0])
     """
