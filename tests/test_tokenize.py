@@ -11,6 +11,7 @@ import pytest
 
 from policytopics.config import PhrasesConfig, TokenizeConfig
 from policytopics.tokenize import (
+    CachedTokenize,
     ResourceError,
     TokenCache,
     Tokenizer,
@@ -139,6 +140,19 @@ def test_cache_hits_and_invalidation(resources, make_tokenizer, tmp_path):
     more = tokenize_texts(SENTENCES + ["新建安置房一千套。"], make_tokenizer(), cache=cache)
     assert (more.cache_hits, more.tokenised) == (len(SENTENCES), 1)
     cache.close()
+
+
+def test_cached_tokenize_gives_the_tokenizers_tokens_without_building_jieba_again(make_tokenizer, tmp_path):
+    keywords = ["招大引强", "干部队伍建设", "营商环境"]
+    expected = [make_tokenizer().tokenize(keyword) for keyword in keywords]
+    first = CachedTokenize(make_tokenizer(), tmp_path / "cache")
+    assert [first(keyword) for keyword in keywords] == expected
+    fresh = make_tokenizer()
+    again = CachedTokenize(fresh, tmp_path / "cache")
+    assert [again(keyword) for keyword in keywords] == expected
+    assert "_segmenter" not in fresh.__dict__  # every keyword came from the cache: jieba was not built
+    uncached = make_tokenizer()
+    assert CachedTokenize(uncached, None)("招大引强") == expected[0] and "_segmenter" in uncached.__dict__
 
 
 def test_corrupt_cache_entry_is_rebuilt(resources, make_tokenizer, tmp_path):

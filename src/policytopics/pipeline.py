@@ -342,7 +342,11 @@ def _execute(config: Config, stages: tuple[str, ...], force: bool = False) -> Ru
         tokenizer, corpus = tokenize_units(config, units, timings)
     if "model" in stages:
         with _timed(timings, "model"):
-            models = fit_models(config, units, documents, corpus.tokens, tokenizer.tokenize, codebook)
+            from policytopics.tokenize import CachedTokenize
+
+            # keywords through the token cache: a rerun does not build jieba for them
+            keyword_tokenize = CachedTokenize(tokenizer, config.cache.dir if config.cache.enabled else None)
+            models = fit_models(config, units, documents, corpus.tokens, keyword_tokenize, codebook)
 
     def still_replaceable() -> None:  # another run may have written run_dir meanwhile
         artifacts.check_replaceable(run_dir, resolved_yaml, force=force)
