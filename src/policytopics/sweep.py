@@ -226,6 +226,11 @@ def _run_task(task: _Task, context: _Context | None = None) -> _Fit:
     context = context if context is not None else worker_context()
     num_topics, seed, make_model, topn, key, _, perplexity_key = task
     fits, scores = _stores(context.root)
+    # a fit evaluated before: its perplexity and top terms are enough (the model is read later, once)
+    terms_key = _score_key("top-terms", key, topn)
+    value, terms = scores.get_json(perplexity_key), scores.get_json(terms_key)
+    if value is not None and terms is not None and fits.path(key).is_dir():
+        return _Fit(float(value), terms, False)
     model = load_cached_fit(fits, key)
     gamma = None
     fitted = model is None
@@ -241,6 +246,7 @@ def _run_task(task: _Task, context: _Context | None = None) -> _Fit:
             value = perplexity_of_units(model, context.heldout, total_units=len(context.bows))
         scores.put_json(perplexity_key, value)
     terms = [[term for term, _ in topic] for topic in model.top_terms(topn)]
+    scores.put_json(terms_key, terms)
     return _Fit(float(value), terms, fitted)
 
 

@@ -465,7 +465,7 @@ class LdaTopicModel(BaseEstimator):
         True
         """
         check_is_fitted(self, "model_")
-        gamma, _ = self._gamma(list(bows))
+        gamma, _ = self._gamma(bows if isinstance(bows, PackedBows) else list(bows))
         return gamma
 
     def transform_bow(self, bows: Sequence[Sequence[tuple[int, int]]]) -> np.ndarray:
@@ -481,7 +481,7 @@ class LdaTopicModel(BaseEstimator):
         (2, 2)
         """
         check_is_fitted(self, "model_")
-        gamma, _ = self._gamma(list(bows))
+        gamma, _ = self._gamma(bows if isinstance(bows, PackedBows) else list(bows))
         return _normalise_rows(gamma)
 
     def fit_transform(self, token_lists: Sequence[Sequence[str]], y: None = None) -> np.ndarray:
