@@ -9,7 +9,8 @@ from gensim.models import LdaModel
 
 from policytopics.models import variational
 from policytopics.models.lda import LdaTopicModel
-from policytopics.models.variational import as_packed, estep
+from policytopics.models.variational import estep
+from policytopics.packed import PackedBows
 
 from model_fixtures import planted, planted_labelled  # noqa: F401  (fixtures)
 
@@ -28,7 +29,7 @@ def test_estep_makes_gensims_updates(gensim_model):
     start = np.random.RandomState(11).gamma(100.0, 1.0 / 100.0, (len(bows), model.num_topics))
     model.random_state = np.random.RandomState(11)  # gensim draws the same start
     expected_gamma, expected_counts = model.inference(bows, collect_sstats=True)
-    gamma, counts = estep(model.expElogbeta, model.alpha, as_packed(bows), start, model.iterations,
+    gamma, counts = estep(model.expElogbeta, model.alpha, PackedBows.of(bows), start, model.iterations,
                           model.gamma_threshold, collect_counts=True)
     np.testing.assert_allclose(gamma, expected_gamma, rtol=1e-9)
     np.testing.assert_allclose(counts, expected_counts, rtol=1e-9, atol=1e-12)
@@ -44,28 +45,28 @@ def test_estep_caps_iterations_as_gensim_does(gensim_model, iterations):
     capped.expElogbeta, capped.alpha = model.expElogbeta, model.alpha
     capped.random_state = np.random.RandomState(5)
     expected, _ = capped.inference(bows)
-    gamma, _ = estep(model.expElogbeta, model.alpha, as_packed(bows), start, iterations, capped.gamma_threshold)
+    gamma, _ = estep(model.expElogbeta, model.alpha, PackedBows.of(bows), start, iterations, capped.gamma_threshold)
     np.testing.assert_allclose(gamma, expected, rtol=1e-9)
-    converged, _ = estep(model.expElogbeta, model.alpha, as_packed(bows), start, 400, capped.gamma_threshold)
+    converged, _ = estep(model.expElogbeta, model.alpha, PackedBows.of(bows), start, 400, capped.gamma_threshold)
     assert not np.allclose(gamma, converged)
 
 
 def test_estep_does_not_depend_on_blocks_or_neighbours(gensim_model, monkeypatch):
     model, bows = gensim_model
     start = np.ones((len(bows), model.num_topics))
-    whole, counts = estep(model.expElogbeta, model.alpha, as_packed(bows), start, 400, 1e-4, collect_counts=True)
+    whole, counts = estep(model.expElogbeta, model.alpha, PackedBows.of(bows), start, 400, 1e-4, collect_counts=True)
     monkeypatch.setattr(variational, "BLOCK_ENTRIES", 7)  # many small blocks
-    blocked, blocked_counts = estep(model.expElogbeta, model.alpha, as_packed(bows), start, 400, 1e-4, collect_counts=True)
+    blocked, blocked_counts = estep(model.expElogbeta, model.alpha, PackedBows.of(bows), start, 400, 1e-4, collect_counts=True)
     np.testing.assert_array_equal(blocked, whole)  # a unit's result is its own, bit for bit
     np.testing.assert_allclose(blocked_counts, counts, rtol=1e-12)
-    alone, _ = estep(model.expElogbeta, model.alpha, as_packed(bows[5:6]), start[5:6], 400, 1e-4)
+    alone, _ = estep(model.expElogbeta, model.alpha, PackedBows.of(bows[5:6]), start[5:6], 400, 1e-4)
     np.testing.assert_array_equal(alone[0], whole[5])
 
 
 def test_estep_rejects_a_start_of_the_wrong_shape(gensim_model):
     model, bows = gensim_model
     with pytest.raises(ValueError, match="gamma_start"):
-        estep(model.expElogbeta, model.alpha, as_packed(bows), np.ones((2, 2)), 10, 1e-3)
+        estep(model.expElogbeta, model.alpha, PackedBows.of(bows), np.ones((2, 2)), 10, 1e-3)
 
 
 @pytest.mark.parametrize("guided", [False, True])

@@ -312,8 +312,7 @@ def _write_features(folder: Path, dictionary: Dictionary, bows: Sequence[Sequenc
         "num_nnz": int(dictionary.num_nnz),
     }
     (folder / "dictionary.json").write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
-    if not isinstance(bows, PackedBows):
-        bows = PackedBows.from_lists(bows)
+    bows = PackedBows.of(bows)
     lengths = np.diff(bows.offsets).astype(np.int64)
     with (folder / "bows.npz").open("wb") as handle:  # the arrays as they are: int32 ids and counts
         np.savez(handle, lengths=lengths, ids=bows.ids, counts=bows.counts)

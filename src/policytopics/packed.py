@@ -204,6 +204,18 @@ class PackedBows(Sequence[list[tuple[int, int]]]):
             np.array(ids, dtype=np.int32), np.array(counts, dtype=np.int32), np.array(offsets, dtype=np.int64)
         )
 
+    @classmethod
+    def of(cls, bows: Iterable[Sequence[tuple[int, int]]]) -> PackedBows:
+        """``bows`` as a :class:`PackedBows`: returned as it is if it is one, packed otherwise.
+
+        Examples
+        --------
+        >>> packed = PackedBows.from_lists([[(0, 2)]])
+        >>> PackedBows.of(packed) is packed, PackedBows.of([[(0, 2)], []]).offsets.tolist()
+        (True, [0, 1, 1])
+        """
+        return bows if isinstance(bows, PackedBows) else cls.from_lists(bows)
+
     def __len__(self) -> int:
         return len(self.offsets) - 1
 

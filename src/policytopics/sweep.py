@@ -125,7 +125,7 @@ def _training_features(features: Features, split: HeldoutSplit) -> tuple[Feature
     guided model scales its keyword prior by the keyword's corpus frequency (which must not
     include held-out occurrences). The key hashes the run's features key and the split.
     """
-    bows = features.bows if isinstance(features.bows, PackedBows) else PackedBows.from_lists(features.bows)
+    bows = PackedBows.of(features.bows)
     train, heldout = _take(bows, split.train), _take(bows, split.heldout)
     num_terms = len(features.dictionary)
     cfs = np.bincount(train.ids, weights=train.counts.astype(np.float64), minlength=num_terms)
@@ -323,7 +323,7 @@ class FitPool:
         root = self._temporary.name if self._temporary is not None else str(cache_dir)
         # compact arrays: what is pickled to each worker is a few numpy arrays, not lists
         tokens = token_lists if isinstance(token_lists, PackedTokens) else PackedTokens.from_lists(token_lists)
-        bows = features.bows if isinstance(features.bows, PackedBows) else PackedBows.from_lists(features.bows)
+        bows = PackedBows.of(features.bows)
         # coherence: all units are the reference texts, over the run's vocabulary
         self._reference = (features.dictionary, bows)
         if heldout is None:

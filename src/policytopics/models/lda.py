@@ -35,7 +35,7 @@ from sklearn.utils.validation import check_is_fitted
 from policytopics.codebook import check_keyword_mapping
 from policytopics.config import FeaturesConfig
 from policytopics.features import build_dictionary, copy_dictionary, to_bow
-from policytopics.models.variational import as_packed, estep
+from policytopics.models.variational import estep
 from policytopics.packed import PackedBows
 
 logger = logging.getLogger("policytopics")
@@ -242,7 +242,7 @@ class LdaTopicModel(BaseEstimator):
             raise ValueError("cannot fit a topic model on no units")
         features = FeaturesConfig(no_below=self.no_below, no_above=self.no_above, keep_n=self.keep_n)
         dictionary = build_dictionary(token_lists, features)
-        return self._fit_bows(dictionary, as_packed(to_bow(dictionary, token_lists)), keywords)
+        return self._fit_bows(dictionary, PackedBows.of(to_bow(dictionary, token_lists)), keywords)
 
     def fit_bow(self, dictionary: Dictionary, bows: Sequence[Sequence[tuple[int, int]]]) -> LdaTopicModel:
         """Fit on a prepared vocabulary and bags of words; the same model as :meth:`fit`.
@@ -280,7 +280,7 @@ class LdaTopicModel(BaseEstimator):
         if not len(bows):
             raise ValueError("cannot fit a topic model on no units")
         # compact arrays are read as they are (a streamed corpus); other sequences are packed
-        return self._fit_bows(copy_dictionary(dictionary), as_packed(bows), keywords)
+        return self._fit_bows(copy_dictionary(dictionary), PackedBows.of(bows), keywords)
 
     def _fit_bows(self, dictionary: Dictionary, bows: PackedBows, keywords: dict[str, list[str]] | None) -> LdaTopicModel:
         if not len(bows.ids):
@@ -414,7 +414,7 @@ class LdaTopicModel(BaseEstimator):
     def _gamma(self, bows: Sequence[Sequence[tuple[int, int]]], collect_counts: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
         """gensim's E-step from ``gamma = 1`` (deterministic; each unit on its own)."""
         model = self.model_
-        bows = as_packed(bows)
+        bows = PackedBows.of(bows)
         return estep(
             np.asarray(model.expElogbeta, dtype=_DTYPE),
             np.asarray(model.alpha, dtype=_DTYPE),
@@ -465,7 +465,7 @@ class LdaTopicModel(BaseEstimator):
         True
         """
         check_is_fitted(self, "model_")
-        gamma, _ = self._gamma(bows if isinstance(bows, PackedBows) else list(bows))
+        gamma, _ = self._gamma(bows)
         return gamma
 
     def transform_bow(self, bows: Sequence[Sequence[tuple[int, int]]]) -> np.ndarray:
@@ -481,7 +481,7 @@ class LdaTopicModel(BaseEstimator):
         (2, 2)
         """
         check_is_fitted(self, "model_")
-        gamma, _ = self._gamma(bows if isinstance(bows, PackedBows) else list(bows))
+        gamma, _ = self._gamma(bows)
         return _normalise_rows(gamma)
 
     def fit_transform(self, token_lists: Sequence[Sequence[str]], y: None = None) -> np.ndarray:

@@ -193,8 +193,9 @@ def fit_cache_key(model: LdaTopicModel, features_key: str) -> str:
     A hash of the features' key (itself a hash of the token lists and the ``features``
     settings), every parameter of the model (number of topics, seed, priors, training
     settings, the guided keywords in theme order and ``seed_weight``), the versions of gensim,
-    numpy and scipy, and this module's code: a cached fit is only ever used for exactly the
-    fit it stands for.
+    numpy and scipy, and the code that fits and stores it (:data:`_FIT_SOURCES`: ``lda.py``,
+    ``variational.py`` and this module): a cached fit is only ever used for exactly the fit it
+    stands for.
 
     Parameters
     ----------

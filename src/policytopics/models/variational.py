@@ -19,15 +19,13 @@ Out: ``gamma`` (n x K) and, on request, the expected counts ``sum_d n_dw phi_dwk
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 from scipy import sparse
 from scipy.special import psi
 
 from policytopics.packed import PackedBows
 
-__all__ = ["as_packed", "dirichlet_expectation_rows", "estep"]
+__all__ = ["dirichlet_expectation_rows", "estep"]
 
 _DTYPE = np.float64
 #: Entries (unit, term) processed at a time: bounds the block's arrays (a few of
@@ -35,17 +33,6 @@ _DTYPE = np.float64
 BLOCK_ENTRIES = 1 << 18
 #: The working set is compacted when fewer than this share of its units are still iterating.
 COMPACT_BELOW = 0.8
-
-
-def as_packed(bows: Sequence[Sequence[tuple[int, int]]]) -> PackedBows:
-    """``bows`` as :class:`~policytopics.packed.PackedBows` (returned as is if it is one).
-
-    Examples
-    --------
-    >>> as_packed([[(0, 2)], []]).offsets.tolist()
-    [0, 1, 1]
-    """
-    return bows if isinstance(bows, PackedBows) else PackedBows.from_lists(bows)
 
 
 def dirichlet_expectation_rows(gamma: np.ndarray) -> np.ndarray:
@@ -97,7 +84,7 @@ def estep(
     Examples
     --------
     >>> beta = np.array([[0.9, 0.1], [0.1, 0.9]])
-    >>> bows = as_packed([[(0, 3)], [(1, 2)]])
+    >>> bows = PackedBows.from_lists([[(0, 3)], [(1, 2)]])
     >>> gamma, _ = estep(beta, np.array([0.5, 0.5]), bows, np.ones((2, 2)), 100, 1e-6)
     >>> gamma.argmax(axis=1).tolist()
     [0, 1]
