@@ -481,16 +481,14 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 
 def test_a_figure_drawn_from_the_same_data_is_read_from_the_cache(tmp_path, monkeypatch):
     from policytopics import figures
-    from policytopics.artifacts import run_cache_dir
 
     run_dir = _write_run(tmp_path / "run")
-    settings = run_dir / "config.resolved.yaml"  # where the figures find the run's cache folder
-    settings.write_text(f"cache:\n  enabled: true\n  dir: {tmp_path / 'cache'}\n", encoding="utf-8")
+    cache_dir = tmp_path / "cache"
     drawn: list[str] = []
     for stem in FIGURE_STEMS:
         original = getattr(figures, stem)
         monkeypatch.setattr(figures, stem, lambda *args, _stem=stem, _draw=original, **kwargs: drawn.append(_stem) or _draw(*args, **kwargs))
-    write_figures(run_dir, LABELS, num_topics=3)
+    write_figures(run_dir, LABELS, num_topics=3, cache_dir=cache_dir)
     first = _snapshot(run_dir / "figures")
     assert sorted(drawn) == sorted(FIGURE_STEMS) and len(first) == 2 * len(FIGURE_STEMS)
     assert len(list((tmp_path / "cache" / "figures").iterdir())) == len(FIGURE_STEMS)
@@ -498,7 +496,7 @@ def test_a_figure_drawn_from_the_same_data_is_read_from_the_cache(tmp_path, monk
     # a rerun draws nothing: every file is copied, byte for byte
     shutil.rmtree(run_dir / "figures")
     drawn.clear()
-    write_figures(run_dir, LABELS, num_topics=3)
+    write_figures(run_dir, LABELS, num_topics=3, cache_dir=cache_dir)
     assert drawn == []
     assert _snapshot(run_dir / "figures") == first
 
@@ -506,7 +504,7 @@ def test_a_figure_drawn_from_the_same_data_is_read_from_the_cache(tmp_path, monk
     table = _documents()
     table.loc[0, ["theme_investment", "theme_livelihood"]] = [0.5, 0.4]
     table.to_csv(run_dir / "documents.csv", index=False, encoding="utf-8")
-    write_figures(run_dir, LABELS, num_topics=3)
+    write_figures(run_dir, LABELS, num_topics=3, cache_dir=cache_dir)
     assert sorted(drawn) == ["theme_bars", "theme_flow", "theme_heatmap"]
     changed = _snapshot(run_dir / "figures")
     # (the flow is drawn from the documents too, but not from their shares)
@@ -514,8 +512,10 @@ def test_a_figure_drawn_from_the_same_data_is_read_from_the_cache(tmp_path, monk
         f"{stem}.{ext}" for stem in ("theme_bars", "theme_heatmap") for ext in ("png", "svg")}
     # another chosen K redraws model selection only
     drawn.clear()
-    write_figures(run_dir, LABELS, num_topics=2)
+    write_figures(run_dir, LABELS, num_topics=2, cache_dir=cache_dir)
     assert drawn == ["model_selection"]
-    assert run_cache_dir(run_dir) == str(tmp_path / "cache")
-    settings.write_text(f"cache:\n  enabled: false\n  dir: {tmp_path / 'cache'}\n", encoding="utf-8")
-    assert run_cache_dir(run_dir) is None
+    # without a cache folder every figure is drawn and nothing is kept
+    drawn.clear()
+    entries = len(list(cache_dir.joinpath("figures").iterdir()))
+    write_figures(run_dir, LABELS, num_topics=3, out_dir=tmp_path / "uncached")
+    assert sorted(drawn) == sorted(FIGURE_STEMS) and len(list(cache_dir.joinpath("figures").iterdir())) == entries

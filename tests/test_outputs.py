@@ -13,10 +13,9 @@ def _corpus(token_lists, tag_lists):
     return TokenizedCorpus(PackedTokens.from_lists(token_lists), PackedTokens.from_lists(tag_lists))
 
 
-def test_vocabulary_csv_is_kept_in_the_run_cache_and_keyed_by_tokens_tags_and_dictionary(tmp_path):
+def test_vocabulary_csv_is_kept_in_the_cache_and_keyed_by_tokens_tags_and_dictionary(tmp_path):
     run_dir, plain = tmp_path / "run", tmp_path / "plain"
     run_dir.mkdir(), plain.mkdir()
-    (run_dir / "config.resolved.yaml").write_text(f"cache:\n  enabled: true\n  dir: {tmp_path / 'cache'}\n", encoding="utf-8")
     corpus = _corpus([["招商", "项目", "项目"], ["项目", "民生"]], [["v", "n", "n"], ["n", "n"]])
     counted = []
 
@@ -25,11 +24,12 @@ def test_vocabulary_csv_is_kept_in_the_run_cache_and_keyed_by_tokens_tags_and_di
         return vocabulary_rows(corpus, terms)
 
     def write(corpus, terms, folder=run_dir):
-        outputs._write_vocabulary(folder / "vocabulary.csv", corpus, frozenset(terms), rows)
+        cache_dir = tmp_path / "cache" if folder == run_dir else None
+        outputs._write_vocabulary(folder / "vocabulary.csv", corpus, frozenset(terms), rows, cache_dir)
         return (folder / "vocabulary.csv").read_bytes()
 
     first = write(corpus, {"招商"})
-    assert first == write(corpus, {"招商"}, plain)  # plain: no config, nothing cached
+    assert first == write(corpus, {"招商"}, plain)  # plain: no cache folder, nothing cached
     assert len(counted) == 2 and len(list((tmp_path / "cache" / "vocabulary").iterdir())) == 1
     assert write(corpus, {"招商"}) == first and len(counted) == 2  # read back, not counted again
     # other tokens, other tags or another dictionary: counted again, as without the cache

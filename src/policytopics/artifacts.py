@@ -38,7 +38,6 @@ __all__ = [
     "check_replaceable",
     "compare_run_folders",
     "hash_tree",
-    "run_cache_dir",
     "tidy_run_folder",
     "verify_artifacts",
     "write_csv",
@@ -416,39 +415,6 @@ def atomic_run_folder(target: str | Path, before_replace: Callable[[], None] | N
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-
-
-def run_cache_dir(run_dir: str | Path) -> str | None:
-    """The cache folder of the run written in ``run_dir``: ``cache.dir`` of its
-    ``config.resolved.yaml`` (``None`` when that file is missing or ``cache.enabled`` is off).
-
-    The output stages (figures, report) read it there, as they read the run's other settings,
-    to keep what a rerun would otherwise redo (font subsets, figures).
-
-    Parameters
-    ----------
-    run_dir : str or Path
-        A run folder (or its staging folder) whose ``config.resolved.yaml`` is written.
-
-    Returns
-    -------
-    str or None
-        The cache folder as the config gives it (relative paths are relative to the working
-        directory, as for the run), or ``None``.
-
-    Examples
-    --------
-    >>> run_cache_dir("no/such/run") is None
-    True
-    """
-    import yaml
-
-    path = Path(run_dir) / "config.resolved.yaml"
-    if not path.is_file():
-        return None
-    settings = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    cache = settings.get("cache") or {} if isinstance(settings, dict) else {}
-    return str(cache.get("dir", ".cache")) if cache.get("enabled", True) else None
 
 
 def build_manifest(

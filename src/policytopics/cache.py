@@ -145,6 +145,15 @@ class CacheStore:
             shutil.rmtree(staging, ignore_errors=True)
         return entry
 
+    def get_bytes(self, key: str, name: str) -> bytes | None:
+        """The file ``name`` of entry ``key`` (stored by :meth:`put_bytes`), or ``None``."""
+        entry = self.get(key)
+        return None if entry is None else (entry / name).read_bytes()
+
+    def put_bytes(self, key: str, name: str, data: bytes) -> None:
+        """Store ``data`` as the file ``name`` of entry ``key``."""
+        self.put(key, lambda folder: (folder / name).write_bytes(data))
+
     def get_json(self, key: str) -> Any:
         """The JSON value stored by :meth:`put_json` under ``key``, or ``None``."""
         entry = self.get(key)

@@ -281,6 +281,10 @@ class CacheConfig(_Section):
         description="Cache folder (relative to the working directory); safe to delete.",
     )
 
+    def folder(self) -> str | None:
+        """``dir`` when ``enabled``, else ``None`` (what the stages that cache are given)."""
+        return self.dir if self.enabled else None
+
 
 class ThemesConfig(_Section):
     """The theme codebook and how themes are assigned to units and documents."""

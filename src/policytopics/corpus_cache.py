@@ -179,7 +179,8 @@ def corpus_store(config: Config) -> CacheStore | None:
     >>> corpus_store(Config(cache={"enabled": False})) is None
     True
     """
-    return CacheStore(config.cache.dir, "corpus") if config.cache.enabled else None
+    folder = config.cache.folder()
+    return CacheStore(folder, "corpus") if folder is not None else None
 
 
 def _pairs(mapping: dict[str, Any]) -> list[list[Any]]:

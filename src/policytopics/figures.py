@@ -36,7 +36,6 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import TransformedPatchPath
 
-from policytopics.artifacts import run_cache_dir
 from policytopics.cache import CacheStore, fingerprint
 from policytopics.figure_style import (
     _BASE_FONT_SIZE,
@@ -522,6 +521,7 @@ def write_figures(
     num_topics: int,
     out_dir: Path | None = None,
     max_speeches: int | None = None,
+    cache_dir: str | Path | None = None,
 ) -> list[str]:
     """Draw the figures of a run folder and write each as PNG (200 dpi) and SVG.
 
@@ -532,9 +532,8 @@ def write_figures(
     written, so a missing table or column leaves no partial set. The same tables give
     byte-identical files.
 
-    A figure drawn before from the very same data is copied from the run's cache folder
-    (``cache.dir`` of ``run_dir/config.resolved.yaml``, when its ``cache.enabled``; kind
-    ``figures``) instead of being drawn again: its key is the data the figure is drawn from
+    With ``cache_dir`` (the run's ``cache.dir``), a figure drawn before from the very same
+    data is copied from its ``figures`` entries instead of being drawn again: its key is the data the figure is drawn from
     (the tables' exact values, the theme labels, the chosen K or the note), the versions of
     matplotlib, numpy, pandas, Pillow and mplfonts, the source of the figure modules and the
     matplotlib settings in force. Reruns that change a model setting but not, e.g., the theme
@@ -555,6 +554,8 @@ def write_figures(
         The per-speech figures (``theme_heatmap``, ``theme_bars``, ``theme_flow``) show only
         the first this many speeches of ``documents.csv``, and say so in a line at their top;
         ``None`` shows all.
+    cache_dir : str or Path, optional
+        The cache folder (``cache.dir``); ``None``: every figure is drawn, nothing is kept.
 
     Returns
     -------
@@ -597,7 +598,6 @@ def write_figures(
         "model_selection": lambda: model_selection(tables["model_selection.csv"], tables["stability.csv"], int(num_topics)),
         "theme_flow": lambda: theme_flow(documents, units, theme_labels),
     }
-    cache_dir = run_cache_dir(run_dir)
     store = CacheStore(cache_dir, "figures") if cache_dir is not None else None
     keys: dict[str, str] = {}
     cached: dict[str, Path] = {}

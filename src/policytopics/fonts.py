@@ -188,9 +188,9 @@ def subset_font(characters: str, cache_dir: str | Path | None = None) -> bytes:
 
     store = CacheStore(cache_dir, "fonts")
     key = subset_key(characters)
-    entry = store.get(key)
-    if entry is not None:
-        return (entry / _SUBSET_FILE).read_bytes()
+    cached = store.get_bytes(key, _SUBSET_FILE)
+    if cached is not None:
+        return cached
     base = _read_base(store)
     if base is not None and set(characters) <= base[0]:
         data, _ = _make_subset(characters, base[1], base[2])
@@ -198,7 +198,7 @@ def subset_font(characters: str, cache_dir: str | Path | None = None) -> bytes:
         data, bounds = _make_subset(characters)
         if base is None or len(characters) > len(base[0]):
             _write_base(store, characters, data, bounds)
-    store.put(key, lambda folder: (folder / _SUBSET_FILE).write_bytes(data))
+    store.put_bytes(key, _SUBSET_FILE, data)
     return data
 
 

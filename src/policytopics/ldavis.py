@@ -308,14 +308,13 @@ def ldavis_html(
         store = CacheStore(cache_dir, "ldavis")
         key = _page_key(topic_term, doc_topic, doc_lengths, vocabulary, term_frequency,
                         lambda_step=lambda_step, R=R, title=title, embed_font=embed_font)
-        entry = store.get(key)
-        if entry is not None:
-            return (entry / _PAGE_FILE).read_bytes().decode("utf-8")
+        data = store.get_bytes(key, _PAGE_FILE)
+        if data is not None:
+            return data.decode("utf-8")
     page = _render_page(topic_term, doc_topic, doc_lengths, vocabulary, term_frequency,
                         lambda_step=lambda_step, R=R, title=title, embed_font=embed_font, cache_dir=cache_dir)
     if store is not None:
-        data = page.encode("utf-8")
-        store.put(key, lambda folder: (folder / _PAGE_FILE).write_bytes(data))
+        store.put_bytes(key, _PAGE_FILE, page.encode("utf-8"))
     return page
 
 
@@ -332,11 +331,10 @@ def _page_key(
     (this module, its template) and, with ``embed_font``, the font."""
     from policytopics.cache import fingerprint
     from policytopics.fonts import font_fingerprint
-    from policytopics.provenance import environment_versions, sha256_bytes, source_hash
+    from policytopics.provenance import array_digest, environment_versions, sha256_bytes, source_hash
 
     def digest(values: Any) -> list[Any]:
-        array = np.ascontiguousarray(np.asarray(values, dtype=np.float64))
-        return [list(array.shape), sha256_bytes(array.tobytes())]
+        return array_digest(np.asarray(values, dtype=np.float64))
 
     template = Path(str(resources.files("policytopics") / "templates" / "ldavis.html.j2"))
     return fingerprint(

@@ -509,13 +509,15 @@ def write_model_outputs(
         folder / "lda.html",
         model_ldavis_html(
             lda, corpus.tokens.lengths(), title=f"policytopics: {config.name}", embed_font=config.output.embed_font,
-            cache_dir=config.cache.dir if config.cache.enabled else None,
+            cache_dir=config.cache.folder(),
         ),
     )
     save_model(lda, folder / "model")
 
 
-def write_token_outputs(folder: Path, units: list[Unit], tokenizer: Tokenizer, corpus: TokenizedCorpus) -> None:
+def write_token_outputs(
+    folder: Path, units: list[Unit], tokenizer: Tokenizer, corpus: TokenizedCorpus, cache_dir: str | Path | None = None
+) -> None:
     """Write the tokenising stage's files: tokens.jsonl, vocabulary.csv and, with phrases,
     model/phrases.pkl.
 
@@ -529,6 +531,9 @@ def write_token_outputs(folder: Path, units: list[Unit], tokenizer: Tokenizer, c
         The run's tokenizer (its dictionary terms mark vocabulary.csv).
     corpus : TokenizedCorpus
         The units' tokens.
+    cache_dir : str or Path, optional
+        The cache folder (``cache.dir``) where vocabulary.csv is kept for a rerun; ``None``:
+        it is counted every time.
 
     Returns
     -------
@@ -544,7 +549,7 @@ def write_token_outputs(folder: Path, units: list[Unit], tokenizer: Tokenizer, c
         json.dumps({"unit_id": unit.unit_id, "tokens": tokens}, ensure_ascii=False) + "\n"
         for unit, tokens in zip(units, corpus.tokens)
     ))
-    _write_vocabulary(folder / "vocabulary.csv", corpus, tokenizer.dictionary_terms, vocabulary_rows)
+    _write_vocabulary(folder / "vocabulary.csv", corpus, tokenizer.dictionary_terms, vocabulary_rows, cache_dir)
     if corpus.phrases is not None:
         (folder / "model").mkdir(exist_ok=True)
         corpus.phrases.save(str(folder / "model" / "phrases.pkl"))
@@ -558,25 +563,23 @@ def _packed_digest(tokens: Any) -> list[Any] | None:
     """A hash of a :class:`~policytopics.packed.PackedTokens` (its strings, ids and offsets),
     or ``None`` for another kind of sequence."""
     from policytopics.packed import PackedTokens
-    from policytopics.provenance import sha256_bytes
+    from policytopics.provenance import array_digest, sha256_bytes
 
     if type(tokens) is not PackedTokens:
         return None
     strings = json.dumps(list(tokens.vocabulary), ensure_ascii=False).encode("utf-8", "surrogatepass")
-    return [sha256_bytes(strings)] + [
-        [str(array.dtype), list(array.shape), sha256_bytes(np.ascontiguousarray(array).tobytes())]
-        for array in (tokens.ids, tokens.offsets)
-    ]
+    return [sha256_bytes(strings), array_digest(tokens.ids), array_digest(tokens.offsets)]
 
 
-def _write_vocabulary(path: Path, corpus: TokenizedCorpus, dictionary_terms: frozenset[str], rows: Any) -> None:
+def _write_vocabulary(
+    path: Path, corpus: TokenizedCorpus, dictionary_terms: frozenset[str], rows: Any, cache_dir: str | Path | None
+) -> None:
     """Write vocabulary.csv; the same tokens, tags and dictionary give the same file, which is
-    kept in the run's cache folder (:func:`policytopics.artifacts.run_cache_dir`, kind
-    ``vocabulary``) so that a rerun copies it instead of counting every token again."""
+    kept in ``cache_dir`` (kind ``vocabulary``) so that a rerun copies it instead of counting
+    every token again."""
     from policytopics.cache import CacheStore, fingerprint
     from policytopics.provenance import source_hash
 
-    cache_dir = artifacts.run_cache_dir(path.parent)
     digests = [_packed_digest(corpus.tokens), _packed_digest(corpus.pos)]
     if cache_dir is None or None in digests:
         artifacts.write_csv(path, rows(corpus, dictionary_terms), VOCABULARY_COLUMNS)
@@ -589,10 +592,9 @@ def _write_vocabulary(path: Path, corpus: TokenizedCorpus, dictionary_terms: fro
         [source_hash(module.__file__) for module in (policytopics.tokenize, policytopics.packed, artifacts)],
     )
     store = CacheStore(cache_dir, "vocabulary")
-    entry = store.get(key)
-    if entry is not None:
-        path.write_bytes((entry / path.name).read_bytes())
+    cached = store.get_bytes(key, path.name)
+    if cached is not None:
+        path.write_bytes(cached)
         return
     artifacts.write_csv(path, rows(corpus, dictionary_terms), VOCABULARY_COLUMNS)
-    data = path.read_bytes()
-    store.put(key, lambda folder: (folder / path.name).write_bytes(data))
+    store.put_bytes(key, path.name, path.read_bytes())

@@ -309,14 +309,14 @@ def _write_figures_and_report(folder: Path, config: Config, models: ModelResults
         with _timed(timings, "figures"):
             figures = write_figures(
                 folder, {theme.id: theme.label_zh for theme in themes}, models.lda.num_topics,
-                max_speeches=config.output.max_speeches_shown,
+                max_speeches=config.output.max_speeches_shown, cache_dir=config.cache.folder(),
             )
     if config.output.report:
         provenance = {key: manifest[key] for key in ("config_sha256", "seed", "inputs", "resources", "packages")}
         with _timed(timings, "report"):
             write_report(
                 folder, themes, provenance, figures, models.lda.num_topics, config.output.embed_font, config.name,
-                max_speeches=config.output.max_speeches_shown,
+                max_speeches=config.output.max_speeches_shown, cache_dir=config.cache.folder(),
             )
 
 
@@ -345,7 +345,7 @@ def _execute(config: Config, stages: tuple[str, ...], force: bool = False) -> Ru
             from policytopics.tokenize import CachedTokenize
 
             # keywords through the token cache: a rerun does not build jieba for them
-            keyword_tokenize = CachedTokenize(tokenizer, config.cache.dir if config.cache.enabled else None)
+            keyword_tokenize = CachedTokenize(tokenizer, config.cache.folder())
             models = fit_models(config, units, documents, corpus.tokens, keyword_tokenize, codebook)
 
     def still_replaceable() -> None:  # another run may have written run_dir meanwhile
@@ -355,7 +355,7 @@ def _execute(config: Config, stages: tuple[str, ...], force: bool = False) -> Ru
         artifacts.write_text(staging / "config.resolved.yaml", resolved_yaml)
         write_corpus_outputs(staging, config, cleaned, documents, units, skipped, models)
         if corpus is not None:
-            write_token_outputs(staging, units, tokenizer, corpus)
+            write_token_outputs(staging, units, tokenizer, corpus, config.cache.folder())
         if models is not None:
             write_model_outputs(staging, config, units, models, corpus)
         manifest = artifacts.build_manifest(

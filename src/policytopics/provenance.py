@@ -12,8 +12,12 @@ import platform
 from collections.abc import Iterable
 from importlib import metadata as importlib_metadata
 from pathlib import Path
+from typing import Any
 
-__all__ = ["RECORDED_PACKAGES", "environment_versions", "package_versions", "sha256_bytes", "sha256_file", "source_hash"]
+__all__ = [
+    "RECORDED_PACKAGES", "array_digest", "environment_versions", "package_versions", "sha256_bytes", "sha256_file",
+    "source_hash",
+]
 
 #: Packages whose versions are recorded in every manifest.
 RECORDED_PACKAGES = (
@@ -32,6 +36,21 @@ RECORDED_PACKAGES = (
     "mplfonts",
     "Jinja2",
 )
+
+def array_digest(array: Any) -> list[Any]:
+    """``[dtype, shape, SHA-256 of the values]`` of a numpy array: a JSON-able part of a cache key.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> array_digest(np.zeros(2))[:2], array_digest(np.zeros(2)) == array_digest(np.ones(2))
+    (['float64', [2]], False)
+    """
+    import numpy as np
+
+    values = np.ascontiguousarray(array)
+    return [str(values.dtype), list(values.shape), sha256_bytes(values.tobytes())]
+
 
 def sha256_bytes(data: bytes) -> str:
     """Hex SHA-256 of ``data``.

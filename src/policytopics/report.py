@@ -29,7 +29,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from policytopics.artifacts import run_cache_dir
 from policytopics.fonts import font_face_css
 from policytopics.codebook import UNASSIGNED, Theme
 from policytopics.themes import MIXED, NONE
@@ -416,6 +415,7 @@ def write_report(
     embed_font: bool = True,
     name: str | None = None,
     max_speeches: int | None = None,
+    cache_dir: str | Path | None = None,
 ) -> Path:
     """Write ``report.html`` into ``run_dir`` (see :func:`report_context` and :func:`render_report`).
 
@@ -438,6 +438,8 @@ def write_report(
         The run name shown (default: the folder's name).
     max_speeches : int, optional
         Quote evidence for the first this many speeches only (``None``: all).
+    cache_dir : str or Path, optional
+        The cache folder (``cache.dir``) where the font subset is kept; ``None``: not kept.
 
     Returns
     -------
@@ -446,9 +448,8 @@ def write_report(
 
     Notes
     -----
-    The embedded font subset is kept in the run's cache folder (``cache.dir`` of the run
-    folder's ``config.resolved.yaml``, when its ``cache.enabled``), so a rerun whose page uses
-    the same characters reads it back.
+    With ``cache_dir`` (the run's ``cache.dir``) the embedded font subset is kept there, so a
+    rerun whose page uses the same characters reads it back.
 
     Examples
     --------
@@ -457,5 +458,5 @@ def write_report(
     """
     path = Path(run_dir) / REPORT_FILE
     context = report_context(run_dir, themes, provenance, figures, num_topics, name, max_speeches)
-    path.write_text(render_report(context, embed_font, run_cache_dir(run_dir)), encoding="utf-8")
+    path.write_text(render_report(context, embed_font, cache_dir), encoding="utf-8")
     return path
