@@ -118,14 +118,35 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("``", "`").replace("|", "\\|")
 
 
+def _nested(annotation: Any) -> tuple[type[BaseModel], str] | None:
+    """The section a field holds and how its key continues: a section (``""``), an optional
+    one (``""``), a list of them (``"[]"``) or a mapping of names to them (``".<name>"``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, ""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is list and args and isinstance(args[0], type) and issubclass(args[0], BaseModel):
+        return args[0], "[]"
+    if origin is dict and len(args) == 2 and isinstance(args[1], type) and issubclass(args[1], BaseModel):
+        return args[1], ".<name>"
+    models = [arg for arg in args if isinstance(arg, type) and issubclass(arg, BaseModel)]
+    if len(models) == 1 and type(None) in args:
+        return models[0], ""
+    return None
+
+
 def _sections(model: type[BaseModel], prefix: str = "") -> list[tuple[str, type[BaseModel]]]:
     """(dotted prefix, model) for the model and every nested section, depth first."""
     found = [(prefix, model)]
     for name, field in model.model_fields.items():
-        annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            found.extend(_sections(annotation, f"{prefix}{name}."))
+        nested = _nested(field.annotation)
+        if nested is not None:
+            found.extend(_sections(nested[0], f"{prefix}{name}{nested[1]}."))
     return found
+
+
+def _anchor(title: str) -> str:
+    """The Markdown heading anchor of a section title (GitHub's: punctuation dropped)."""
+    return "".join(char for char in title.lower() if char.isalnum() or char in "-_ ").replace(" ", "-")
 
 
 def generate() -> str:
@@ -149,7 +170,7 @@ def generate() -> str:
     lines.append("## Sections\n")
     for prefix, model in sections:
         title = prefix.rstrip(".") or "top level"
-        anchor = title.replace(".", "").replace(" ", "-")
+        anchor = _anchor(title)
         summary = _cell((model.__doc__ or "").strip().splitlines()[0]) if prefix else "The run's name and seed."
         lines.append(f"- [`{title}`](#{anchor}): {summary}")
     lines.append("")
@@ -164,9 +185,15 @@ def generate() -> str:
         lines.append("|---|---|---|---|---|")
         for name, field in model.model_fields.items():
             annotation = field.annotation
-            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-                description = f"{field.description or ''} A section: see [`{prefix}{name}`](#{(prefix + name).replace('.', '')})."
-                lines.append(f"| `{prefix}{name}` | section | | | {_cell(description)} |")
+            nested = _nested(annotation)
+            if nested is not None:
+                key = f"{prefix}{name}{nested[1]}"
+                kind = {"": "section", "[]": "list of sections", ".<name>": "sections by name"}[nested[1]]
+                if type(None) in get_args(annotation):
+                    kind += " or null"
+                description = f"{field.description or ''} See [`{key}`](#{_anchor(key)})."
+                default = "" if kind == "section" else _cell(_format_value(_default(field)))
+                lines.append(f"| `{prefix}{name}` | {kind} | {default} | | {_cell(description)} |")
                 continue
             lines.append(
                 f"| `{prefix}{name}` | {_cell(_type_name(annotation))} | {_cell(_format_value(_default(field)))} "

@@ -676,3 +676,22 @@ def test_cleaning_in_worker_processes_gives_the_same_texts(monkeypatch):
     parallel = clean.clean_sources(sources, config, rules, workers=2)
     assert len(serial) == len(sources) >= 5
     assert [(c.source.source, c.text, c.removed) for c in parallel] == [(c.source.source, c.text, c.removed) for c in serial]
+
+
+def test_markdown_emphasis_of_the_province_reports_leaves_no_trace_in_text_units_or_headings():
+    # The provincial reports (../shared/corpora/province-reports-2003-2023) keep the markdown
+    # emphasis of their source (**一、…**): cleaning removes the markers, so that neither a
+    # token nor an outline heading carries them.
+    from policytopics.config import SegmentConfig
+    from policytopics.records import Document
+    from policytopics.segment import segment_document
+
+    raw = ("各位代表：\n**一、2022年工作回顾**\n过去一年，我们坚持__生态优先__，全省空气质量持续改善。\n"
+           "**二、2023年主要任务**\n（一）**扩大有效投资**。加快重大项目建设，2023年计划完成投资5000亿元。\n")
+    cleaned, _ = clean_text(raw, CleanConfig())
+    assert "*" not in cleaned and "__" not in cleaned
+    assert "一、2022年工作回顾" in cleaned and "（一）扩大有效投资。" in cleaned
+    units = segment_document(Document("d", "d.txt", "report", cleaned), SegmentConfig(min_unit_chars=5))
+    headings = {unit.heading for unit in units}
+    assert any(heading.startswith("一、2022年工作回顾") for heading in headings), headings
+    assert not any("*" in unit.text or "*" in unit.heading for unit in units)

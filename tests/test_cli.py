@@ -327,3 +327,19 @@ def test_impossible_values_found_at_run_time_give_one_line(tmp_path, capsys, tex
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
     assert not (tmp_path / "default").exists()
+
+
+def test_compare_errors_give_one_line(tmp_path):
+    common = ["--set", f"corpus.path={SEEDS}", "--set", f"output.results_dir={tmp_path}", "--set", f"cache.dir={tmp_path / 'c'}"]
+    assert_one_line_error(run_cli("compare", DEFAULT_CONFIG, *common), "no effects section")
+    effects = "effects={analyses: [{name: script, formula: 'theme ~ script'}]}"
+    assert_one_line_error(run_cli("compare", DEFAULT_CONFIG, *common, "--set", effects), "run it first")
+    assert_one_line_error(run_cli("compare", DEFAULT_CONFIG, *common, "--set", "effects={analyses: [{name: 'a b', formula: x}]}"),
+                          "effects.analyses.0.name")
+    # run checks the analyses against the documents' metadata before fitting any model
+    one_level = "effects={analyses: [{name: s, formula: 'theme ~ site_kind + script', themes: [environment]}]}"
+    assert_one_line_error(run_cli("run", DEFAULT_CONFIG, *common, "--set", effects.replace("script", "region")),
+                          "effects.analyses[0]: column 'region' is not in the corpus metadata")
+    assert_one_line_error(run_cli("run", DEFAULT_CONFIG, *common, "--set", one_level.replace("environment", "tourism")),
+                          "effects.analyses[0].themes: 'tourism' is not a theme of the codebook")
+    assert not (tmp_path / "default").exists() and not (tmp_path / "c" / "lda").exists()

@@ -3,8 +3,10 @@
 Every notebook is executed with nbclient in a kernel of this interpreter (the venv's), from
 ``notebooks/`` as Jupyter would run it, with its results and token cache redirected to
 temporary folders through ``POLICYTOPICS_RESULTS_DIR`` and ``POLICYTOPICS_CACHE_DIR`` (so the
-committed ``results/`` is never touched). The three notebooks share one cache, so the corpus
-is tokenised once, and one results folder, so 03 can read the run 02 wrote.
+committed ``results/`` is never touched). The notebooks share one cache, so the seed corpus
+is tokenised once, and one results folder, so 03 can read the run 02 wrote. 04 (the province
+panel) would take minutes on the whole corpus: it runs with ``POLICYTOPICS_PROVINCE_SUBSET``
+(:data:`NOTEBOOK_ENV`), a subset of 4 provinces with light models (about a minute).
 """
 
 from __future__ import annotations
@@ -25,7 +27,11 @@ from conftest import REPO_ROOT
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-REQUIRED = {"01-corpus-and-cleaning.ipynb", "02-topics-and-themes.ipynb", "03-model-selection.ipynb"}
+REQUIRED = {
+    "01-corpus-and-cleaning.ipynb", "02-topics-and-themes.ipynb", "03-model-selection.ipynb", "04-province-panel.ipynb",
+}
+#: Environment variables set for one notebook only: 04 runs on 4 provinces with light models.
+NOTEBOOK_ENV = {"04-province-panel.ipynb": {"POLICYTOPICS_PROVINCE_SUBSET": "4"}}
 NAME = re.compile(r"^\d{2}-[a-z0-9]+(?:-[a-z0-9]+)*\.ipynb$")
 KERNEL = "policytopics-test"
 CELL_TIMEOUT = 600
@@ -35,7 +41,7 @@ def _code_cells(path):
     return [cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
 
 
-def test_the_three_notebooks_exist():
+def test_the_notebooks_exist():
     assert REQUIRED <= {path.name for path in NOTEBOOKS}
 
 
@@ -99,7 +105,7 @@ def notebook_env(tmp_path_factory, kernel_spec_manager):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_top_to_bottom(path, notebook_env, kernel_spec_manager, monkeypatch):
-    for key, value in notebook_env.items():
+    for key, value in {**notebook_env, **NOTEBOOK_ENV.get(path.name, {})}.items():
         monkeypatch.setenv(key, value)  # the kernel inherits this process's environment
     nb = nbformat.read(path, as_version=4)
     km = KernelManager(kernel_name=KERNEL, kernel_spec_manager=kernel_spec_manager)
@@ -121,3 +127,5 @@ def test_notebook_runs_top_to_bottom(path, notebook_env, kernel_spec_manager, mo
     printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert f"repository: {REPO_ROOT}" in printed
     assert f"results:    {Path(notebook_env['POLICYTOPICS_RESULTS_DIR']).resolve()}" in printed
+    for key, value in NOTEBOOK_ENV.get(path.name, {}).items():
+        assert f"{key}={value}:" in printed, f"{path.name}: no printed line says it ran with {key}={value}"

@@ -481,3 +481,47 @@ def test_the_runs_model_loads_checked_against_its_manifest(seed_run):
     model = load_model(seed_run.run_dir / "model")
     assert np.array_equal(model.doc_topic_, seed_run.models.lda.doc_topic_)
     assert model.vocabulary_ == list(seed_run.models.lda.vocabulary_)
+
+
+def test_compare_adds_the_effects_to_an_existing_run_as_run_itself_would(tmp_path):
+    # Light model settings: the comparisons do not depend on them. The seed speeches carry
+    # `script` (traditional or simplified) and `site_kind` metadata (seeds/corpus.yaml).
+    light = [f"corpus.path={SEEDS}", f"output.results_dir={tmp_path}", f"cache.dir={tmp_path / 'cache'}",
+             "lda.passes=2", "lda.iterations=50", "selection.num_topics=[8]", "selection.stability_seeds=1",
+             "lda.num_topics=8", "selection.choose=fixed", "cluster.k_range=[4, 6]", "themes.draws=40"]
+    effects = ["effects={analyses: [{name: script, formula: 'theme ~ script'}], draws: 20, group_column: site_kind}"]
+    plain = policytopics.run(DEFAULT_CONFIG, light)
+    assert not (plain.run_dir / "effects.csv").exists() and (plain.run_dir / "model" / "document_draws.npy").is_file()
+    before = _snapshot(plain.run_dir)
+    from policytopics.config import ConfigError
+
+    with pytest.raises(ConfigError, match="effects.analyses\\[0\\]: column 'region' is not in the corpus metadata"):
+        policytopics.compare(DEFAULT_CONFIG, [*light, "effects={analyses: [{name: r, formula: 'theme ~ region'}], draws: 20}"])
+    assert _snapshot(plain.run_dir) == before  # a failed comparison leaves the run folder as it was
+    folder = policytopics.compare(DEFAULT_CONFIG, [*light, *effects])
+    compared = _snapshot(folder, ("timings.json",))
+    rows = pd.read_csv(folder / "effects.csv")
+    assert set(rows["term"]) == {"script[T.traditional]"} and set(rows["reference"]) == {"simplified"}
+    assert len(rows) == 8 and set(rows["n_draws"]) == {20} and set(rows["n_documents"]) == {10}
+    assert "theme_by_group.csv" in compared and "theme_by_year.csv" not in compared  # the seeds have no year
+    assert "figures/effects_script.png" in compared and "figures/theme_by_group.png" in compared
+    assert 'id="comparisons"' in compared["report.html"].decode("utf-8")
+    # everything else is the run's, and the manifest lists what the folder now holds
+    assert compared["units.csv"] == before["units.csv"] and compared["model/lda.gensim"] == before["model/lda.gensim"]
+    manifest = json.loads(compared["manifest.json"])
+    assert set(manifest["artifacts"]) == set(compared) - {"manifest.json"}
+    # run with the effects section writes the same folder, byte for byte
+    direct = policytopics.run(DEFAULT_CONFIG, [*light, *effects])
+    assert _snapshot(direct.run_dir, ("timings.json",)) == compared
+
+
+def test_compare_needs_an_effects_section_and_a_run_of_the_same_config(tmp_path):
+    from policytopics.config import ConfigError
+    from policytopics.errors import RunFolderConflictError
+
+    light = [f"corpus.path={SEEDS}", f"output.results_dir={tmp_path}", f"cache.dir={tmp_path / 'cache'}"]
+    effects = "effects={analyses: [{name: script, formula: 'theme ~ script'}]}"
+    with pytest.raises(ConfigError, match="no effects section"):
+        policytopics.compare(DEFAULT_CONFIG, light)
+    with pytest.raises(RunFolderConflictError, match="holds no run with models of this config"):
+        policytopics.compare(DEFAULT_CONFIG, [*light, effects])

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 __all__ = [
     "ArtifactMismatchError", "Config", "ConfigError", "RunFolderConflictError", "RunResult", "clean_corpus",
-    "load_config", "run",
+    "compare", "load_config", "run",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
     from policytopics.config import Config, ConfigError, load_config
     from policytopics.errors import ArtifactMismatchError, RunFolderConflictError
-    from policytopics.pipeline import RunResult, clean_corpus, run
+    from policytopics.pipeline import RunResult, clean_corpus, compare, run
 
 _LAZY = {
     "ArtifactMismatchError": "policytopics.errors",
@@ -34,6 +34,7 @@ _LAZY = {
     "load_config": "policytopics.config",
     "RunResult": "policytopics.pipeline",
     "clean_corpus": "policytopics.pipeline",
+    "compare": "policytopics.pipeline",
     "run": "policytopics.pipeline",
 }
 

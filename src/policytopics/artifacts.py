@@ -248,12 +248,23 @@ def tidy_run_folder(target: str | Path) -> list[Path]:
     return handled
 
 
+#: Config sections computed from a run's own outputs (``python -m policytopics compare``): two
+#: resolved configs that differ only in them (or where one lacks them) are the same run.
+DERIVED_SECTIONS = ("effects",)
+
+
 def _configs_match(recorded_yaml: str, resolved_yaml: str) -> bool:
-    """Whether two resolved configs are the same run, set aside where it writes."""
+    """Whether two resolved configs are the same run, set aside where it writes and what is
+    derived from its outputs (:data:`DERIVED_SECTIONS`)."""
     import yaml
 
     try:
-        return _without_locations(recorded_yaml, LOCATION_SETTINGS) == _without_locations(resolved_yaml, LOCATION_SETTINGS)
+        recorded = _without_locations(recorded_yaml, LOCATION_SETTINGS)
+        resolved = _without_locations(resolved_yaml, LOCATION_SETTINGS)
+        for section in DERIVED_SECTIONS:
+            recorded.pop(section, None)
+            resolved.pop(section, None)
+        return recorded == resolved
     except (yaml.YAMLError, AttributeError, TypeError):
         return False
 

@@ -51,6 +51,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "recall, the confusion table, next to the plain keyword count and the keyword mixing, with McNemar tests",
         "tokens": "show how a text is tokenised under a config: every word, its POS tag, "
         "and whether it is kept or why it is dropped",
+        "compare": "estimate the config's effects section (theme shares by metadata, with the measurement's "
+        "uncertainty) from its existing run folder, without re-running it",
     }
     for name, help_text in helps.items():
         command = commands.add_parser(name, help=help_text, description=help_text)
@@ -146,6 +148,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         import policytopics
 
+        if args.command == "compare":
+            print(policytopics.compare(config))
+            return 0
         action = policytopics.run if args.command == "run" else policytopics.clean_corpus
         result = action(config, force=args.force)
         print(result.run_dir)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from policytopics.errors import PolicytopicsError
 
@@ -523,6 +523,47 @@ class OutputConfig(_Section):
     )
 
 
+class PeriodConfig(_Section):
+    """A categorical column derived from a numeric one by ranges, e.g. periods of years."""
+
+    column: str = Field("year", description="The numeric metadata column the ranges apply to.")
+    bins: dict[str, Annotated[list[int | float], Field(min_length=2, max_length=2)]] = Field(
+        ..., min_length=2, description="Level name -> [first, last] (both included), e.g. "
+        "{before_2013: [2003, 2012], from_2013: [2013, 2023]}. The first level is the reference "
+        "of the contrasts; a document outside every range is left out of the analyses that use it.",
+    )
+
+
+class EffectConfig(_Section):
+    """One regression of each theme's document share on document metadata."""
+
+    name: str = Field(..., pattern=r"^[A-Za-z0-9_]+$", description="Names the analysis in "
+                      "effects.csv and its figure (letters, digits, underscores).")
+    formula: str = Field(..., description="A patsy formula with `theme` on the left, e.g. "
+                         "'theme ~ period' or 'theme ~ C(region) + year'; strings are categorical.")
+    themes: list[str] | None = Field(None, description="Theme ids (or 'unassigned') to analyse; null = every theme.")
+    fixed_effects: list[str] = Field([], description="Categorical columns entered as fixed effects "
+                                     "(dummies; their coefficients are not reported), e.g. [province].")
+    cluster: str | None = Field(None, description="Cluster-robust standard errors by this column "
+                                "(e.g. province: its reports are not independent); null = heteroskedasticity-robust (HC1).")
+    model: Literal["ols", "fractional_logit"] = Field("ols", description="ols: the share itself "
+                                                      "(estimates in share points); fractional_logit: a binomial GLM with logit link "
+                                                      "on the share (Papke & Wooldridge 1996; estimates in log-odds).")
+
+
+class EffectsConfig(_Section):
+    """How theme shares depend on document metadata (docs/methods.md, "Comparisons")."""
+
+    analyses: list[EffectConfig] = Field(..., min_length=1, description="The regressions to run.")
+    derived: dict[str, PeriodConfig] = Field({}, description="New categorical columns from numeric ranges, by name.")
+    draws: int = Field(100, ge=10, description="Posterior draws of every document's shares (method "
+                       "of composition); at most themes.draws.")
+    time_column: str | None = Field("year", description="theme_by_year.csv and its figure: the "
+                                    "mean share per value of this column (null = none).")
+    group_column: str | None = Field(None, description="theme_by_group.csv and its figure: the "
+                                     "mean share per level of this column, e.g. region (null = none).")
+
+
 class Config(_Section):
     """A whole run: corpus, cleaning, segmentation and output settings."""
 
@@ -553,6 +594,15 @@ class Config(_Section):
     cluster: ClusterConfig = Field(default_factory=ClusterConfig, description="TF-IDF clustering.")
     output: OutputConfig = Field(default_factory=OutputConfig, description="Where runs are written.")
     cache: CacheConfig = Field(default_factory=CacheConfig, description="The on-disk cache.")
+    effects: EffectsConfig | None = Field(None, description="Comparisons across documents' "
+                                          "metadata (run by `run` when present, and by `compare`); null = none.")
+
+    @model_validator(mode="after")
+    def _effects_draws_within_the_runs(self) -> Config:
+        if self.effects is not None and self.effects.draws > self.themes.draws:
+            raise ValueError(f"effects.draws: {self.effects.draws} is more than themes.draws "
+                             f"({self.themes.draws}), the draws a run saves")
+        return self
 
     def to_yaml(self) -> str:
         """The resolved config as YAML (every field, defaults included), keys in schema order."""

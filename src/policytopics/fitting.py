@@ -80,6 +80,10 @@ class ModelResults:
     ensemble : dict
         The fits that measured the themes, and how the speeches' unassigned shares differ by K
         (``summary.json``'s ``theme_ensemble``).
+    document_draws : numpy.ndarray or None
+        Joint posterior draws of the kept documents' shares, draws × documents × (themes +
+        unassigned) (:meth:`~policytopics.themes.ThemeScorer.document_draws`): what the
+        comparisons across documents (:mod:`policytopics.effects`) refit their regressions on.
     """
 
     codebook: Codebook
@@ -97,6 +101,7 @@ class ModelResults:
     selection: list[TableRow]
     fit_counts: dict[str, int] = field(default_factory=dict)
     ensemble: dict[str, object] = field(default_factory=dict)
+    document_draws: np.ndarray | None = None
 
     @property
     def theme_columns(self) -> list[str]:
@@ -364,6 +369,7 @@ def fit_models(
     lengths = [unit.n_chars for unit in units]
     doc_of_unit = [unit.doc_id for unit in units]
     doc_measures = scorer.score_documents(unit_measures, doc_of_unit, lengths, doc_ids)
+    document_draws = scorer.document_draws(unit_measures, doc_of_unit, lengths, doc_ids)
     doc_topic = document_theme_shares(lda.doc_topic_, doc_of_unit, lengths, doc_ids)
     members = members or [main]
     ensemble_summary = {
@@ -387,6 +393,6 @@ def fit_models(
         codebook=codebook, keyword_check=keyword_check, lda=lda, topic_themes=topic_themes,
         unit_measures=unit_measures, doc_measures=doc_measures, doc_topic=doc_topic, coherence=scores,
         clusters=clusters, cluster_themes=cluster_themes, agreement_ari=ari, agreement_table=table,
-        selection=selection, ensemble=ensemble_summary,
+        selection=selection, ensemble=ensemble_summary, document_draws=document_draws,
         fit_counts={"lda_fits": len(tasks), "lda_fitted": fitted, "lda_from_cache": len(tasks) - fitted},
     )

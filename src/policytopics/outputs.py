@@ -23,6 +23,7 @@ import numpy as np
 from policytopics import artifacts
 from policytopics.codebook import UNASSIGNED
 from policytopics.config import Config
+from policytopics.effects import DRAWS_FILE
 from policytopics.records import CleanedText, Document, SkippedSource, Unit, UnitField
 from policytopics.selection import clustering_check, selection_summary
 from policytopics.themes import MIXED, NONE
@@ -461,7 +462,8 @@ def write_model_outputs(
 ) -> None:
     """Write the fitting stage's files: unit_topic.csv, doc_topic.csv, topics.csv,
     topic_terms.csv, clusters.csv, cluster_terms.csv, agreement.csv, keywords.csv,
-    model_selection.csv, stability.csv, summary.json, lda.html and model/.
+    model_selection.csv, stability.csv, summary.json, lda.html and model/ (with the documents'
+    posterior share draws, :data:`policytopics.effects.DRAWS_FILE`).
 
     Parameters
     ----------
@@ -513,6 +515,8 @@ def write_model_outputs(
         ),
     )
     save_model(lda, folder / "model")
+    if results.document_draws is not None:  # the comparisons' input (policytopics.effects)
+        np.save(folder / DRAWS_FILE, results.document_draws, allow_pickle=False)
 
 
 def write_token_outputs(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +27,7 @@ from policytopics.outputs import write_corpus_outputs, write_token_outputs
 from policytopics.records import CleanedText, CorpusRecords, Document, SkippedSource, Unit, UnitField
 
 if TYPE_CHECKING:
+    from policytopics.codebook import Theme
     from policytopics.fitting import ModelResults
     from policytopics.tokenize import TokenizedCorpus, Tokenizer
 
@@ -298,26 +299,47 @@ def resource_hashes(config: Config) -> dict[str, str]:
     return hashes
 
 
-def _write_figures_and_report(folder: Path, config: Config, models: ModelResults, manifest: dict[str, Any], timings: dict[str, float]) -> None:
-    """Figures from the written tables, then the report that inlines them (and cites the manifest)."""
+def _write_figures_and_report(
+    folder: Path, config: Config, themes: Sequence[Theme], num_topics: int, manifest: dict[str, Any], timings: dict[str, float]
+) -> None:
+    """Figures from the written tables (the comparisons' too), then the report that inlines
+    them (and cites the manifest)."""
+    from policytopics.effect_figures import write_effect_figures
     from policytopics.figures import write_figures
     from policytopics.report import write_report
 
-    themes = models.codebook.themes
     figures: list[str] = []
     if config.output.figures:
+        labels = {theme.id: theme.label_zh for theme in themes}
         with _timed(timings, "figures"):
             figures = write_figures(
-                folder, {theme.id: theme.label_zh for theme in themes}, models.lda.num_topics,
-                max_speeches=config.output.max_speeches_shown, cache_dir=config.cache.folder(),
+                folder, labels, num_topics, max_speeches=config.output.max_speeches_shown, cache_dir=config.cache.folder(),
             )
+            figures = sorted([*figures, *write_effect_figures(folder, labels)])
     if config.output.report:
         provenance = {key: manifest[key] for key in ("config_sha256", "seed", "inputs", "resources", "packages")}
         with _timed(timings, "report"):
             write_report(
-                folder, themes, provenance, figures, models.lda.num_topics, config.output.embed_font, config.name,
+                folder, themes, provenance, figures, num_topics, config.output.embed_font, config.name,
                 max_speeches=config.output.max_speeches_shown, cache_dir=config.cache.folder(),
             )
+
+
+def _check_effects(config: Config, documents: list[Document], units: list[Unit], theme_ids: Sequence[str]) -> None:
+    """Check the ``effects`` analyses against the documents' metadata, typed as documents.csv
+    will be read (:func:`policytopics.effects.check_effects`)."""
+    import io
+
+    import pandas as pd
+
+    from policytopics.effects import check_effects
+    from policytopics.outputs import document_rows
+
+    rows, columns = document_rows(documents, units)
+    text = pd.DataFrame(rows, columns=columns).to_csv(index=False)
+    table = pd.read_csv(io.StringIO(text), dtype={"doc_id": str, "duplicate_of": str})
+    assert config.effects is not None
+    check_effects(config.effects, table[table["duplicate_of"].isna()].reset_index(drop=True), theme_ids)
 
 
 def _execute(config: Config, stages: tuple[str, ...], force: bool = False) -> RunResult:
@@ -336,6 +358,8 @@ def _execute(config: Config, stages: tuple[str, ...], force: bool = False) -> Ru
 
         codebook = check_model_config(config)
     records = prepare_corpus(config, timings)
+    if config.effects is not None and codebook is not None:  # bad analyses fail before the models
+        _check_effects(config, records.documents, records.units, codebook.ids)
     cleaned, documents, units, skipped = records.cleaned, records.documents, records.units, records.skipped
     tokenizer = corpus = models = None
     if "tokenize" in stages:
@@ -358,6 +382,11 @@ def _execute(config: Config, stages: tuple[str, ...], force: bool = False) -> Ru
             write_token_outputs(staging, units, tokenizer, corpus, config.cache.folder())
         if models is not None:
             write_model_outputs(staging, config, units, models, corpus)
+            if config.effects is not None:
+                from policytopics.effects import write_effect_outputs
+
+                with _timed(timings, "effects"):
+                    write_effect_outputs(staging, config.effects, config.seed, models.codebook.ids)
         manifest = artifacts.build_manifest(
             staging,
             config_sha256=sha256_bytes(resolved_yaml.encode("utf-8")),
@@ -367,7 +396,7 @@ def _execute(config: Config, stages: tuple[str, ...], force: bool = False) -> Ru
             seed=config.seed,
         )
         if models is not None:
-            _write_figures_and_report(staging, config, models, manifest, timings)
+            _write_figures_and_report(staging, config, models.codebook.themes, models.lda.num_topics, manifest, timings)
             manifest["artifacts"] = artifacts.hash_tree(staging)  # now with the figures and report
         artifacts.write_json(staging / "manifest.json", manifest)
         artifacts.write_json(staging / "timings.json", timings)
@@ -417,6 +446,88 @@ def run(config: Config | str | Path, overrides: list[str] | None = None, *, forc
     10
     """
     return _execute(_as_config(config, overrides), ("ingest", "clean", "segment", "tokenize", "model"), force)
+
+
+def compare(config: Config | str | Path, overrides: list[str] | None = None) -> Path:
+    """Estimate the config's ``effects`` from its existing run folder, without re-running it.
+
+    Reads the run folder ``results_dir/name`` that ``run`` wrote for the same config (any
+    ``effects`` section aside), writes ``effects.csv``, ``theme_by_year.csv`` and
+    ``theme_by_group.csv`` (:func:`policytopics.effects.write_effect_outputs`), their figures
+    and the report into a copy of it, updates ``config.resolved.yaml`` and ``manifest.json``,
+    and puts the copy in its place: an error leaves the folder as it was. The folder is then
+    what ``run`` writes for this config (``run`` computes the effects too when the section
+    is present).
+
+    Parameters
+    ----------
+    config : Config or path
+        A validated config, or the path of a YAML config file, with an ``effects`` section.
+    overrides : list of str, optional
+        ``dotted.key=value`` settings applied on top of the config.
+
+    Returns
+    -------
+    Path
+        The run folder.
+
+    Raises
+    ------
+    ConfigError
+        No ``effects`` section, or an analysis that cannot be estimated (a column the corpus
+        lacks, a covariate with one level, a theme not in the codebook, too few documents).
+    RunFolderConflictError
+        No run folder of this config yet (run it first).
+
+    Examples
+    --------
+    >>> import policytopics
+    >>> policytopics.compare("configs/province-panel.yaml")  # doctest: +SKIP
+    PosixPath('results/province-panel')
+    """
+    import json
+    import shutil
+
+    from policytopics.codebook import load_codebook
+    from policytopics.config import ConfigError
+    from policytopics.effects import DRAWS_FILE, write_effect_outputs
+    from policytopics.errors import RunFolderConflictError
+
+    config = _as_config(config, overrides)
+    if config.effects is None:
+        raise ConfigError("effects: the config has no effects section: there is nothing to compare")
+    run_dir = Path(config.output.results_dir) / config.name
+    recorded = run_dir / "config.resolved.yaml"
+    resolved_yaml = config.to_yaml()
+    if not (recorded.is_file() and (run_dir / DRAWS_FILE).is_file() and (run_dir / "manifest.json").is_file()):
+        raise RunFolderConflictError(
+            f"compare: {run_dir} holds no run with models of this config (or one written before "
+            f"{DRAWS_FILE} existed): run it first, e.g. python -m policytopics run CONFIG"
+        )
+    if not artifacts._configs_match(recorded.read_text(encoding="utf-8"), resolved_yaml):
+        raise RunFolderConflictError(
+            f"compare: {run_dir} was made from another config (beyond its effects section): "
+            "run this config first, e.g. python -m policytopics run CONFIG"
+        )
+    codebook = load_codebook(config.themes.codebook, config.themes.ids)
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    num_topics = int(json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))["num_topics"])
+    timings: dict[str, float] = {}
+    with artifacts.atomic_run_folder(run_dir) as staging:
+        shutil.copytree(run_dir, staging, dirs_exist_ok=True)
+        for path in staging.glob("figures/*"):  # redrawn below (from the figure cache if unchanged)
+            path.unlink()
+        artifacts.write_text(staging / "config.resolved.yaml", resolved_yaml)
+        with _timed(timings, "effects"):
+            write_effect_outputs(staging, config.effects, config.seed, codebook.ids)
+        manifest["config_sha256"] = sha256_bytes(resolved_yaml.encode("utf-8"))
+        _write_figures_and_report(staging, config, codebook.themes, num_topics, manifest, timings)
+        manifest["artifacts"] = artifacts.hash_tree(staging)
+        artifacts.write_json(staging / "manifest.json", manifest)
+        previous = json.loads((staging / "timings.json").read_text(encoding="utf-8"))
+        artifacts.write_json(staging / "timings.json", {**previous, **timings})
+    logger.info("compare '%s': wrote %s", config.name, run_dir)
+    return run_dir
 
 
 def clean_corpus(

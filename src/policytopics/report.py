@@ -232,6 +232,165 @@ def _figure_order(path: str) -> tuple[int, str]:
     return (stems.index(stem) if stem in stems else len(stems), path)
 
 
+#: The comparisons' table (``policytopics.effects``): its presence puts the Comparisons section in the page.
+EFFECTS_FILE = "effects.csv"
+
+#: Captions of the comparison figures written by :mod:`policytopics.effect_figures`, by file
+#: stem, in reading order; an ``effects_<analysis>`` figure is captioned by :func:`_figure_caption`.
+COMPARISON_FIGURE_CAPTIONS = {
+    "theme_by_year": "Theme shares over the years: one panel per theme (and unassigned), the mean share of "
+                     "that year's documents with its 95% interval.",
+    "theme_by_group": "Theme shares by group: for each theme, the mean share of each level's documents "
+                      "with its 95% interval.",
+}
+_EFFECTS_FIGURE_PREFIX = "effects_"
+
+
+def _is_comparison_figure(path: str) -> bool:
+    stem = Path(path).stem
+    return stem in COMPARISON_FIGURE_CAPTIONS or stem.startswith(_EFFECTS_FIGURE_PREFIX)
+
+
+def _figure_caption(stem: str) -> str:
+    if stem in COMPARISON_FIGURE_CAPTIONS:
+        return COMPARISON_FIGURE_CAPTIONS[stem]
+    if stem.startswith(_EFFECTS_FIGURE_PREFIX):
+        analysis = stem[len(_EFFECTS_FIGURE_PREFIX):]
+        return f"Effects of analysis {analysis}: each theme's estimate with its 95% interval (method of composition)."
+    return FIGURE_CAPTIONS.get(stem, "")
+
+
+def _comparison_figure_order(path: str) -> tuple[int, str]:
+    """Over the years, by group, then the analyses' effects (by name), others last."""
+    stems = list(COMPARISON_FIGURE_CAPTIONS)
+    stem = Path(path).stem
+    if stem in stems:
+        return (stems.index(stem), path)
+    return (len(stems) + (0 if stem.startswith(_EFFECTS_FIGURE_PREFIX) else 1), path)
+
+
+#: Decimals of an effect's numbers, by model: a share's difference, or log-odds.
+_EFFECT_DECIMALS = {"ols": 3, "fractional_logit": 2}
+_EFFECT_UNITS = {"ols": "share", "fractional_logit": "log-odds"}
+_CATEGORICAL_TERM = re.compile(r"^(?P<variable>.*)\[T\.(?P<level>.*)\]$")
+
+
+def _effect_number(value: Any) -> float | None:
+    """A cell of ``effects.csv`` as a finite float (``None`` for an empty, unparsable or non-finite cell)."""
+    import math
+
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _effect_contrast(term: str, reference: str) -> str:
+    """``period[T.from_2013]`` against ``before_2013``: "from_2013 vs before_2013"; ``year``: "per unit of year"."""
+    match = _CATEGORICAL_TERM.match(term)
+    if reference:
+        return f"{match['level'] if match else term} vs {reference}"
+    return match["level"] if match else f"per unit of {term}"
+
+
+def effect_reading(row: Mapping[str, Any], theme_labels: Mapping[str, str]) -> str:
+    """One plain-language sentence for a row of ``effects.csv``.
+
+    The sentence names the theme, the contrast (a categorical term's level against its
+    reference, or "per unit of" a continuous term), the estimate's size and direction
+    (a difference in share for ``ols``, in log-odds for ``fractional_logit``), its 95%
+    interval, and whether that interval excludes zero.
+
+    Parameters
+    ----------
+    row : mapping
+        A row of ``effects.csv`` as read (strings) or as computed (numbers): ``model``,
+        ``theme``, ``term``, ``reference``, ``estimate``, ``ci_low`` and ``ci_high``.
+    theme_labels : mapping
+        Theme id to the name shown (a theme id without a label is shown as it is).
+
+    Returns
+    -------
+    str
+        The sentence.
+
+    Raises
+    ------
+    ValueError
+        If the row's model is neither ``ols`` nor ``fractional_logit``.
+
+    Examples
+    --------
+    >>> row = {"model": "ols", "theme": "environment", "term": "period[T.from_2013]", "reference": "before_2013",
+    ...        "estimate": "0.025100", "ci_low": "0.018000", "ci_high": "0.032000"}
+    >>> effect_reading(row, {"environment": "环境保护 (environment)"})
+    '环境保护 (environment), from_2013 vs before_2013: 0.025 higher share [0.018, 0.032]; the 95% interval excludes zero.'
+    >>> row = {"model": "fractional_logit", "theme": "unassigned", "term": "year", "reference": "",
+    ...        "estimate": "-0.4", "ci_low": "-0.9", "ci_high": "0.1"}
+    >>> effect_reading(row, {"unassigned": "unassigned"})  # doctest: +NORMALIZE_WHITESPACE
+    "unassigned, per unit of year: 0.40 lower log-odds [-0.90, 0.10]; the interval includes zero:
+    no difference is distinguishable from the measurement's noise."
+    """
+    model = row.get("model") or ""
+    if model not in _EFFECT_DECIMALS:
+        raise ValueError(f"report: effects.csv has model {model!r}; known models: {', '.join(_EFFECT_DECIMALS)}")
+    theme = row.get("theme") or ""
+    subject = f"{theme_labels.get(theme, theme)}, {_effect_contrast(row.get('term') or '', row.get('reference') or '')}"
+    estimate, low, high = (_effect_number(row.get(key)) for key in ("estimate", "ci_low", "ci_high"))
+    if estimate is None or low is None or high is None:
+        return f"{subject}: no estimate with a 95% interval."
+    decimals = _EFFECT_DECIMALS[model]
+    size = f"{abs(estimate):.{decimals}f} {'lower' if estimate < 0 else 'higher'} {_EFFECT_UNITS[model]}"
+    verdict = ("the 95% interval excludes zero." if low > 0 or high < 0
+               else "the interval includes zero: no difference is distinguishable from the measurement's noise.")
+    return f"{subject}: {size} [{low:.{decimals}f}, {high:.{decimals}f}]; {verdict}"
+
+
+def _p_value(value: Any) -> str:
+    number = _effect_number(value)
+    if number is None:
+        return ""
+    return "< 0.001" if number < 0.001 else f"{number:.3f}"
+
+
+def _comparisons(run_dir: Path, theme_labels: Mapping[str, str], figures: Sequence[str]) -> dict[str, Any] | None:
+    """The Comparisons section from ``effects.csv`` (``None`` without it), with ``figures``
+    (PNG files relative to ``run_dir``) inlined in the order of :func:`_comparison_figure_order`."""
+    if not (run_dir / EFFECTS_FILE).is_file():
+        return None
+    effects = _read_csv(run_dir, EFFECTS_FILE)
+    rows = []
+    for row in effects:
+        model = row.get("model") or ""
+        decimals = _EFFECT_DECIMALS.get(model, 3)
+        shown = {key: _effect_number(row.get(key)) for key in ("estimate", "ci_low", "ci_high")}
+        rows.append({
+            "analysis": row.get("analysis") or "",
+            "model": model,
+            "theme": theme_labels.get(row.get("theme") or "", row.get("theme") or ""),
+            "contrast": _effect_contrast(row.get("term") or "", row.get("reference") or ""),
+            **{key: "" if value is None else f"{value:.{decimals}f}" for key, value in shown.items()},
+            "p_value": _p_value(row.get("p_value")),
+            "n_documents": row.get("n_documents") or "",
+            "n_draws": row.get("n_draws") or "",
+            "cluster": row.get("cluster") or "",
+            "reading": effect_reading(row, theme_labels),
+        })
+    return {
+        "effects": effects,
+        "rows": rows,
+        "readings": [row["reading"] for row in rows],
+        "clusters": sorted({row["cluster"] for row in rows if row["cluster"]}),
+        "theme_by_year": (run_dir / "theme_by_year.csv").is_file(),
+        "theme_by_group": (run_dir / "theme_by_group.csv").is_file(),
+        "figures": [
+            {**_figure(run_dir, path), "caption": _figure_caption(Path(path).stem)}
+            for path in sorted(figures, key=_comparison_figure_order)
+        ],
+    }
+
+
 def report_context(
     run_dir: str | Path,
     themes: Sequence[Theme],
@@ -254,7 +413,10 @@ def report_context(
         ``manifest.json`` (whose artefact hashes cannot include the report itself).
     figures : sequence of str
         Figure files relative to ``run_dir``; the PNGs are inlined, known figures in the
-        order of :data:`FIGURE_CAPTIONS` (speeches first, model selection last).
+        order of :data:`FIGURE_CAPTIONS` (speeches first, model selection last). When the
+        run folder has ``effects.csv``, the comparison figures (``theme_by_year``,
+        ``theme_by_group``, ``effects_<analysis>``) are shown in the Comparisons section
+        instead of the Figures section.
     num_topics : int, optional
         Not used (kept for existing callers): the run's K is ``summary.json``'s
         ``num_topics``. The model-quality table marks the rows of ``model_selection.csv``'s
@@ -272,7 +434,13 @@ def report_context(
     Returns
     -------
     dict
-        The template's context.
+        The template's context. Its ``comparisons`` is ``None`` without ``effects.csv`` (the
+        page is then what it was before comparisons existed); otherwise a dict with
+        ``effects`` (the rows of ``effects.csv`` as read), ``rows`` (the same rows as the
+        table shows them, each with its ``reading``, see :func:`effect_reading`),
+        ``readings``, ``clusters`` (the cluster columns used), ``theme_by_year`` and
+        ``theme_by_group`` (whether those tables exist) and ``figures`` (the comparison
+        figures, inlined).
 
     Examples
     --------
@@ -295,11 +463,15 @@ def report_context(
     agreement_rows = _read_csv(run_dir, "agreement.csv")
     config_path = run_dir / "config.resolved.yaml"
     theme_settings = (yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}).get("themes", {}) if config_path.is_file() else {}
+    theme_label = {**{t.id: f"{t.label_zh} ({t.id})" for t in themes}, UNASSIGNED: "unassigned", NONE: "none (no theme reaches the threshold)", MIXED: "mixed"}
+    pngs = [path for path in figures if path.endswith(".png")]
+    # with effects.csv, the comparison figures are shown in the Comparisons section only
+    compared = [path for path in pngs if _is_comparison_figure(path)] if (run_dir / EFFECTS_FILE).is_file() else []
     return {
         "name": name or run_dir.name,
         "summary": summary,
         "themes": [{"id": t.id, "label_zh": t.label_zh, "label_en": t.label_en, "description": t.description} for t in themes],
-        "theme_label": {**{t.id: f"{t.label_zh} ({t.id})" for t in themes}, UNASSIGNED: "unassigned", NONE: "none (no theme reaches the threshold)", MIXED: "mixed"},
+        "theme_label": theme_label,
         "cleaning": {
             "steps": cleaning["steps"],
             "files": [
@@ -326,9 +498,10 @@ def report_context(
         "keywords_absent": [row["keyword"] for row in keywords if row["status"] == "absent"],
         "keywords_split": [row["keyword"] for row in keywords if row["status"] == "split"],
         "figures": [
-            {**_figure(run_dir, path), "caption": FIGURE_CAPTIONS.get(Path(path).stem, "")}
-            for path in sorted((p for p in figures if p.endswith(".png")), key=_figure_order)
+            {**_figure(run_dir, path), "caption": _figure_caption(Path(path).stem)}
+            for path in sorted((p for p in pngs if p not in compared), key=_figure_order)
         ],
+        "comparisons": _comparisons(run_dir, theme_label, compared),
         "has_ldavis": (run_dir / "lda.html").is_file(),
         "config_yaml": (run_dir / "config.resolved.yaml").read_text(encoding="utf-8"),
         # sorted, so the page does not depend on the order the caller built them in

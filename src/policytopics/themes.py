@@ -545,6 +545,59 @@ class ThemeScorer:
             labels.append(MIXED if self.min_margin > 0 and lead < self.min_margin else self.theme_ids[order[0]])
         return UnitThemes(self.theme_ids, dirichlet, theme_mass, shares, low, high, labels, fit_assigned, fit_shares)
 
+    def document_draws(self, units: UnitThemes, unit_doc_ids: Sequence[str], unit_lengths: Sequence[int],
+                       doc_ids: Sequence[str], draws: int | None = None, chunk: int = 8) -> np.ndarray:
+        """Joint posterior draws of every document's shares: draws × documents × (themes + unassigned).
+
+        Draw ``d`` picks one fit of the ensemble for all units (seeded), draws every unit's
+        theme shares from that fit's posterior as :meth:`score_units` does for its intervals,
+        and gives each document the length-weighted mean of its units, so that one draw is one
+        coherent version of the corpus's measurement: what the method of composition refits a
+        regression on (``policytopics.effects``). Units are not resampled (a speech's text is
+        what was said, not a sample of it). A document without units is NaN.
+
+        Parameters
+        ----------
+        units : UnitThemes
+            From :meth:`score_units`.
+        unit_doc_ids, unit_lengths, doc_ids
+            As for :meth:`score_documents`.
+        draws : int, optional
+            How many (default: ``self.draws``).
+        chunk : int
+            Draws computed at once (memory: ``chunk`` × units × columns floats).
+
+        Returns
+        -------
+        numpy.ndarray
+
+        Examples
+        --------
+        >>> scorer = ThemeScorer(["a", "b"], draws=20)
+        >>> units = scorer.score_units(np.array([[9.0, 1.0, 1.0], [1.0, 9.0, 1.0]]))
+        >>> scorer.document_draws(units, ["d", "d"], [1, 3], ["d"]).shape
+        (20, 1, 3)
+        """
+        from scipy import sparse
+
+        draws = self.draws if draws is None else int(draws)
+        index = {doc_id: row for row, doc_id in enumerate(doc_ids)}
+        rows = np.array([index[doc_id] for doc_id in unit_doc_ids], dtype=np.int64)
+        lengths = np.asarray(unit_lengths, dtype=float)
+        totals = np.bincount(rows, weights=lengths, minlength=len(doc_ids))
+        weights = sparse.csr_matrix(
+            (lengths / totals[rows], (rows, np.arange(len(rows)))), shape=(len(doc_ids), len(rows))
+        )
+        rng = np.random.default_rng([self.random_state, 2])
+        fits = rng.integers(0, len(units.dirichlet), size=draws)
+        out = np.empty((draws, len(doc_ids), len(self.theme_ids) + 1))
+        for start in range(0, draws, chunk):
+            unit_draws = self._draw_shares(units.dirichlet, units.fit_assigned, units.fit_shares, fits[start:start + chunk], rng)
+            for offset, one in enumerate(unit_draws):
+                out[start + offset] = weights @ one
+        out[:, totals == 0] = np.nan
+        return out
+
     def score_documents(self, units: UnitThemes, unit_doc_ids: Sequence[str], unit_lengths: Sequence[int],
                         doc_ids: Sequence[str]) -> DocumentThemes:
         """Length-weighted document shares with bootstrap-and-posterior intervals.
