@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 __all__ = [
     "ArtifactMismatchError", "Config", "ConfigError", "RunFolderConflictError", "RunResult", "clean_corpus",
-    "compare", "load_config", "run",
+    "compare", "load", "load_config", "run",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
     from policytopics.config import Config, ConfigError, load_config
     from policytopics.errors import ArtifactMismatchError, RunFolderConflictError
+    from policytopics.apply import load
     from policytopics.pipeline import RunResult, clean_corpus, compare, run
 
 _LAZY = {
@@ -35,6 +36,7 @@ _LAZY = {
     "RunResult": "policytopics.pipeline",
     "clean_corpus": "policytopics.pipeline",
     "compare": "policytopics.pipeline",
+    "load": "policytopics.apply",
     "run": "policytopics.pipeline",
 }
 

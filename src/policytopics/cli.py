@@ -51,6 +51,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "recall, the confusion table, next to the plain keyword count and the keyword mixing, with McNemar tests",
         "tokens": "show how a text is tokenised under a config: every word, its POS tag, "
         "and whether it is kept or why it is dropped",
+        "apply": "measure a new corpus with a published run's model (no refit): documents.csv and units.csv in "
+        "the run's format, cleaned and tokenised as in the run, with a manifest naming the model",
         "compare": "estimate the config's effects section (theme shares by metadata, with the measurement's "
         "uncertainty) from its existing run folder, without re-running it",
     }
@@ -58,6 +60,9 @@ def _build_parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=help_text, description=help_text)
         if name == "validate":
             _add_validate_arguments(command)
+            continue
+        if name == "apply":
+            _add_apply_arguments(command)
             continue
         command.add_argument("config", help="a YAML config file, e.g. configs/default.yaml")
         if name == "tokens":
@@ -88,6 +93,17 @@ def _add_validate_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--split", metavar="NAME", help="keep only the labels whose split column is NAME")
     command.add_argument("--seed", type=int, help="seed of the bootstrap (default: the run's seed)")
     command.add_argument("--out", metavar="FILE.json", help="also write every figure as JSON to this file")
+    verbosity = command.add_mutually_exclusive_group()
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="log every file")
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
+
+
+def _add_apply_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("run_dir", help="a run folder written by run, e.g. results/city-2024")
+    command.add_argument("corpus", help="a folder of .txt files, or a .csv/.jsonl file")
+    command.add_argument("--out", metavar="DIR", help="the output folder (default: RUN_DIR-applied-<corpus name>)")
+    command.add_argument("--set", dest="overrides", action="append", default=[], metavar="corpus.KEY=VALUE",
+                         help="how to read the new corpus, e.g. --set corpus.text_column=body (repeatable)")
     verbosity = command.add_mutually_exclusive_group()
     verbosity.add_argument("-v", "--verbose", action="store_true", help="log every file")
     verbosity.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
@@ -133,6 +149,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(validate_run(args.run_dir, args.labels, split=args.split, seed=args.seed, out=args.out))
             return 0
+        if args.command == "apply":  # reads a run folder: its own config, nothing refitted
+            from policytopics.apply import apply_corpus
+
+            print(apply_corpus(args.run_dir, args.corpus, args.out, args.overrides))
+            return 0
         from policytopics.config import load_config
 
         config = load_config(args.config, args.overrides)
@@ -157,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except PolicytopicsError as error:
         message = " ".join(str(error).split())  # one line, whatever the message holds
-        if _SETTING_FIRST.match(message) and args.command != "validate" and args.config not in message:
+        if _SETTING_FIRST.match(message) and args.command not in ("validate", "apply") and args.config not in message:
             message = f"{args.config}: {message}"  # a setting found impossible at run time
         print(f"error: {message}", file=sys.stderr)
         return 2

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -84,6 +85,10 @@ class ModelResults:
         Joint posterior draws of the kept documents' shares, draws × documents × (themes +
         unassigned) (:meth:`~policytopics.themes.ThemeScorer.document_draws`): what the
         comparisons across documents (:mod:`policytopics.effects`) refit their regressions on.
+    ensemble_members : list of dict
+        What each fit that measured the themes needs to measure new units the same way
+        (:func:`_member_parameters`; saved in ``model/ensemble/`` and read by
+        :func:`policytopics.apply.load`).
     """
 
     codebook: Codebook
@@ -102,6 +107,7 @@ class ModelResults:
     fit_counts: dict[str, int] = field(default_factory=dict)
     ensemble: dict[str, object] = field(default_factory=dict)
     document_draws: np.ndarray | None = None
+    ensemble_members: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def theme_columns(self) -> list[str]:
@@ -132,6 +138,18 @@ class ModelResults:
     def doc_themes(self) -> list[str]:
         """Each kept document's dominant theme, or ``none``."""
         return self.doc_measures.labels
+
+
+def _member_parameters(model: LdaTopicModel, themes: list[str]) -> dict[str, Any]:
+    """A fit of the measuring ensemble as new units need it: its E-step's topics
+    (``exp(E[log beta])``, as gensim stores them), ``alpha``, iteration settings and the theme
+    of each topic (``unassigned`` for a free one)."""
+    lda = model.model_
+    return {
+        "num_topics": int(model.num_topics), "seed": int(model.random_state), "themes": list(themes),
+        "exp_elog_beta": lda.expElogbeta, "alpha": np.asarray(lda.alpha),
+        "iterations": int(lda.iterations), "gamma_threshold": float(lda.gamma_threshold),
+    }
 
 
 def check_model_config(config: Config) -> Codebook:
@@ -337,7 +355,10 @@ def fit_models(
         fitted = pool.fitted
         # the ensemble that measures the themes: every unit under every fit of the sweep
         members = grid if config.themes.ensemble == "sweep" else []
-        ensemble = [_member(model, pool.unit_topics(model)) for model in (pool.model(*task) for task in members)]
+        ensemble, parameters = [], []
+        for model in (pool.model(*task) for task in members):
+            ensemble.append(_member(model, pool.unit_topics(model)))
+            parameters.append(_member_parameters(model, ensemble[-1][1]))
     rows = sweep_rows(evaluations, [int(k) for k in config.selection.num_topics], seeds)
     choice = choose_num_topics(rows, config.selection, int(config.lda.num_topics))
     selection = mark_chosen(rows, choice.num_topics)
@@ -355,6 +376,7 @@ def fit_models(
 
     run_member = _member(lda, lda.doc_topic_)
     topic_themes = run_member[1]
+    parameters = parameters or [_member_parameters(lda, topic_themes)]
     ids = codebook.ids
     # The codebook has entered the models (prior and start); theme shares are their posterior.
     scorer = ThemeScorer.from_config(config, ids)
@@ -393,6 +415,6 @@ def fit_models(
         codebook=codebook, keyword_check=keyword_check, lda=lda, topic_themes=topic_themes,
         unit_measures=unit_measures, doc_measures=doc_measures, doc_topic=doc_topic, coherence=scores,
         clusters=clusters, cluster_themes=cluster_themes, agreement_ari=ari, agreement_table=table,
-        selection=selection, ensemble=ensemble_summary, document_draws=document_draws,
+        selection=selection, ensemble=ensemble_summary, document_draws=document_draws, ensemble_members=parameters,
         fit_counts={"lda_fits": len(tasks), "lda_fitted": fitted, "lda_from_cache": len(tasks) - fitted},
     )

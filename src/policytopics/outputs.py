@@ -517,6 +517,10 @@ def write_model_outputs(
     save_model(lda, folder / "model")
     if results.document_draws is not None:  # the comparisons' input (policytopics.effects)
         np.save(folder / DRAWS_FILE, results.document_draws, allow_pickle=False)
+    if results.ensemble_members:  # what measuring new texts needs (policytopics.apply)
+        from policytopics.models.ensemble import save_ensemble
+
+        save_ensemble(folder, results.ensemble_members)
 
 
 def write_token_outputs(

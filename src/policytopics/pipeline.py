@@ -137,7 +137,7 @@ def prepare_corpus(config: Config, timings: dict[str, float]) -> CorpusRecords:
     >>> len(corpus.units)  # doctest: +SKIP
     229
     """
-    from policytopics import clean, ingest, segment
+    from policytopics import clean, ingest
     from policytopics.corpus_cache import corpus_key, corpus_store, load_corpus, store_corpus
     from policytopics.progress import progress_bar, progress_callback
     from policytopics.workers import resolve_workers
@@ -176,20 +176,49 @@ def prepare_corpus(config: Config, timings: dict[str, float]) -> CorpusRecords:
     del ingested  # the raw texts (the cleaned ones keep their provenance, not their text)
 
     with _timed(timings, "segment"):
-        documents: list[Document] = []
-        for item in cleaned:
-            documents.extend(segment.split_documents(item, config.segment))
-        documents = segment.mark_duplicates(documents, config.segment)
-        units: list[Unit] = []
-        with progress_bar(len(documents), "segment", "document") as bar:
-            for document in documents:
-                if not document.duplicate_of:
-                    units.extend(segment.segment_document(document, config.segment))
-                bar.update(1)
-        units.sort(key=lambda unit: unit.unit_id)
+        documents, units = segment_cleaned(cleaned, config)
     if store is not None:
         store_corpus(store, key, cleaned, documents, units)
     return _corpus_records(cleaned, documents, units, skipped)
+
+
+def segment_cleaned(cleaned: Sequence[CleanedText], config: Config) -> tuple[list[Document], list[Unit]]:
+    """Split cleaned texts into documents, mark near-duplicates and cut the others into units
+    (``config.segment``): the segmentation stage, as every run (and ``apply``) does it.
+
+    Parameters
+    ----------
+    cleaned : sequence of CleanedText
+        The cleaning stage's texts.
+    config : Config
+        The run's config (``segment`` is used).
+
+    Returns
+    -------
+    documents : list of Document
+        Every document, near-duplicates marked.
+    units : list of Unit
+        The units of the documents that are not near-duplicates, sorted by ``unit_id``.
+
+    Examples
+    --------
+    >>> documents, units = segment_cleaned(corpus.cleaned, Config())  # doctest: +SKIP
+    """
+    from policytopics import segment
+    from policytopics.progress import progress_bar
+
+    documents: list[Document] = []
+    for item in cleaned:
+        documents.extend(segment.split_documents(item, config.segment))
+    documents = segment.mark_duplicates(documents, config.segment)
+    units: list[Unit] = []
+    with progress_bar(len(documents), "segment", "document") as bar:
+        for document in documents:
+            if not document.duplicate_of:
+                units.extend(segment.segment_document(document, config.segment))
+            bar.update(1)
+    units.sort(key=lambda unit: unit.unit_id)
+    return documents, units
 
 
 def _corpus_records(
