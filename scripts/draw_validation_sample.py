@@ -20,31 +20,22 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 
 def draw(units: pd.DataFrame, documents: pd.DataFrame, n: int | None, per_group: int | None,
          group_by: str | None, seed: int, all_heldout: bool) -> pd.DataFrame:
-    """The sample, in the order drawn, with a ``split`` column."""
-    rng = np.random.default_rng(seed)
+    """The sample, in the order drawn, with a ``split`` column (and the group column):
+    :func:`policytopics.sampling.draw_sample`, the draw ``python -m policytopics sample`` makes."""
+    from policytopics.sampling import draw_sample
+
     units = units.sort_values("unit_id", kind="stable").reset_index(drop=True)
+    groups = None
     if group_by:
-        groups = documents.set_index("doc_id")[group_by]
-        units[group_by] = units["doc_id"].map(groups)
-        picked = []
-        for _, members in sorted(units.groupby(group_by), key=lambda item: item[0]):
-            picked.extend(rng.choice(members.index.to_numpy(), size=per_group, replace=False).tolist())
-        sample = units.loc[picked]
-    else:
-        sample = units.loc[rng.choice(len(units), size=n, replace=False)]
-    sample = sample.reset_index(drop=True)
-    if all_heldout:
-        sample["split"] = "heldout"
-    else:
-        design = set(rng.choice(len(sample), size=len(sample) // 2, replace=False).tolist())
-        sample["split"] = ["design" if i in design else "heldout" for i in range(len(sample))]
-    sample.insert(0, "sample_id", [f"s{i + 1:03d}" for i in range(len(sample))])
+        groups = units["doc_id"].map(documents.set_index("doc_id")[group_by])
+    sample = draw_sample(units, n, seed, group_by=groups, per_group=per_group, split=not all_heldout)
+    if group_by:
+        sample[group_by] = sample["stratum"]
     return sample
 
 

@@ -232,7 +232,8 @@ def test_outputs_doc_lists_the_columns_of(name):
 #: The JSON files of a run folder. model/settings.json and timings.json are git-ignored under
 #: results/default/, so the keys are read from the seed run the test session makes.
 RUN_JSON_FILES = [
-    "cleaning_report.json", "manifest.json", "model/settings.json", "summary.json", "timings.json", "tokens.jsonl",
+    "cleaning_report.json", "manifest.json", "model/ensemble.json", "model/settings.json", "summary.json", "timings.json",
+    "tokens.jsonl",
 ]
 
 

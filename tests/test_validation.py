@@ -329,3 +329,78 @@ def test_cli_writes_what_the_library_writes(run_dir, labels_path, tmp_path):
     assert completed.stdout == report + "\n"
     assert out.read_bytes() == library.read_bytes()
     assert _one_error_line(run_cli("validate", run_dir, labels_path, "--split", "nope")).count("nope") == 1
+
+
+# -- two or more coders' sheets (sample -> coding page -> validate) ---------------------------------
+
+#: sample_id, unit_id, split, weight (the key of a stratified sample) and two coders' answers
+KEY = [("s1", "d1-u0000", "design", 1.0), ("s2", "d1-u0002", "heldout", 1.0), ("s3", "d1-u0003", "heldout", 3.0),
+       ("s4", "d2-u0000", "heldout", 3.0), ("s5", "d2-u0003", "heldout", 1.0)]
+CODER_A = [("s1", "investment"), ("s2", "livelihood"), ("s3", "none"), ("s4", "planning"), ("s5", "investment")]
+CODER_B = [("s1", "investment"), ("s2", "livelihood"), ("s3", "none"), ("s4", "investment"), ("s5", "investment")]
+
+
+def _coding(tmp_path):
+    key = tmp_path / "sample.csv"
+    _write_csv(key, ["sample_id", "unit_id", "doc_id", "split", "stratum", "weight", "n_chars", "text"],
+               [[s, u, u.split("-")[0], split, "", weight, 5, UNITS[u][0]] for s, u, split, weight in KEY])
+    # coder A answered on the coding page (its CSV), coder B in a spreadsheet (the older sheet format)
+    page = tmp_path / "coder_a.csv"
+    _write_csv(page, ["item_id", "kind", "answer", "second", "note"], [[s, "passage", t, "", ""] for s, t in CODER_A])
+    sheet = tmp_path / "coder_b.csv"
+    _write_csv(sheet, ["sample_id", "theme", "second", "note"], [[s, t, "", "a, \"quoted\" note"] for s, t in CODER_B])
+    return key, [page, sheet]
+
+
+def test_two_coders_agreement_disagreements_and_adjudicated_labels(run_dir, tmp_path):
+    key, coders = _coding(tmp_path)
+    disagreements = tmp_path / "disagreements.csv"
+    results = validation_results(run_dir, key, coders=coders, disagreements_out=disagreements, resamples=200)
+    agreement = results["coders"]
+    assert agreement["coders"] == ["coder_a", "coder_b"] and agreement["n_items"] == 5
+    assert agreement["agreement"] == pytest.approx(0.8) and agreement["unresolved"] == ["s4"]
+    assert agreement["kappa"][0]["kappa"] == pytest.approx((0.8 - 0.32) / 0.68)  # Cohen: (p_o - p_e) / (1 - p_e)
+    assert results["labels"]["n"] == 4  # the unresolved unit is left out, not guessed
+    with open(disagreements, encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(row["item_id"], row["adjudicated"]) for row in rows] == [("s4", "")]
+    rows[0]["adjudicated"] = "planning"
+    _write_csv(tmp_path / "adjudication.csv", list(rows[0]), [list(rows[0].values())])
+    adjudicated = validation_results(run_dir, key, coders=coders, adjudication=tmp_path / "adjudication.csv", resamples=200)
+    assert adjudicated["labels"]["n"] == 5 and adjudicated["coders"]["adjudicated"] == ["s4"]
+    run = adjudicated["methods"]["run"]
+    # the run's labels match all five (s3's 'unassigned' counts as none)
+    assert run["correct"] == 5 and run["accuracy"] == 1.0
+    # the key's weights (a stratified sample) re-weight accuracy to the corpus
+    assert "weighted_accuracy" in run and run["weighted_accuracy"] == 1.0
+    text = validate_run(run_dir, key, coders=coders, adjudication=tmp_path / "adjudication.csv", split="heldout")
+    assert "Krippendorff's alpha" in text and "re-weighted" in text and "4 labelled units" in text
+
+
+def test_weighted_accuracy_counts_each_unit_by_its_weight(run_dir, tmp_path):
+    key, coders = _coding(tmp_path)
+    # two coders who agree that s3 is livelihood (the run: unassigned) and s4 investment (the run: planning)
+    wrong = tmp_path / "coder_c.csv"
+    _write_csv(wrong, ["sample_id", "theme"], [(s, "livelihood" if s == "s3" else t) for s, t in CODER_B])
+    again = tmp_path / "coder_d.csv"
+    _write_csv(again, ["sample_id", "theme"], [(s, "livelihood" if s == "s3" else t) for s, t in CODER_B])
+    results = validation_results(run_dir, key, coders=[wrong, again], resamples=200)
+    run = results["methods"]["run"]
+    # s3 (weight 3) now wrong, s4 labelled investment (weight 3) wrong: 2 of 5 units, 6 of 9 weight
+    assert run["correct"] == 3 and run["weighted_accuracy"] == pytest.approx(3 / 9)
+    low, high = run["weighted_accuracy_ci"]
+    assert low <= run["weighted_accuracy"] <= high
+
+
+def test_coders_sheets_that_cannot_be_used_are_errors(run_dir, tmp_path):
+    key, coders = _coding(tmp_path)
+    with pytest.raises(LabelsError, match="two or more coders"):
+        validation_results(run_dir, key, coders=coders[:1])
+    bad = tmp_path / "coder_x.csv"
+    _write_csv(bad, ["sample_id", "theme"], [("s1", "tourism")])
+    with pytest.raises(LabelsError, match="tourism"):
+        validation_results(run_dir, key, coders=[coders[0], bad])
+    stray = tmp_path / "coder_y.csv"
+    _write_csv(stray, ["sample_id", "theme"], [("s9", "none")])
+    with pytest.raises(LabelsError, match="items not in"):
+        validation_results(run_dir, key, coders=[coders[0], stray])

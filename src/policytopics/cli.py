@@ -53,6 +53,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "and whether it is kept or why it is dropped",
         "apply": "measure a new corpus with a published run's model (no refit): documents.csv and units.csv in "
         "the run's format, cleaned and tokenised as in the run, with a manifest naming the model",
+        "sample": "draw a random (or theme-stratified) sample of a run's units for hand coding: the key, a coding "
+        "sheet and an offline HTML coding page (and, on request, word- and topic-intrusion tests)",
         "compare": "estimate the config's effects section (theme shares by metadata, with the measurement's "
         "uncertainty) from its existing run folder, without re-running it",
     }
@@ -63,6 +65,9 @@ def _build_parser() -> argparse.ArgumentParser:
             continue
         if name == "apply":
             _add_apply_arguments(command)
+            continue
+        if name == "sample":
+            _add_sample_arguments(command)
             continue
         command.add_argument("config", help="a YAML config file, e.g. configs/default.yaml")
         if name == "tokens":
@@ -93,6 +98,11 @@ def _add_validate_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--split", metavar="NAME", help="keep only the labels whose split column is NAME")
     command.add_argument("--seed", type=int, help="seed of the bootstrap (default: the run's seed)")
     command.add_argument("--out", metavar="FILE.json", help="also write every figure as JSON to this file")
+    command.add_argument("--coder", dest="coders", action="append", default=[], metavar="SHEET.csv",
+                         help="a coder's answers (repeat for each coder, two or more): LABELS.csv is then the "
+                         "sample's key (sample.csv of the sample command)")
+    command.add_argument("--adjudication", metavar="FILE.csv", help="with --coder: the adjudicated disagreements")
+    command.add_argument("--disagreements", metavar="FILE.csv", help="with --coder: write the disagreements to adjudicate")
     verbosity = command.add_mutually_exclusive_group()
     verbosity.add_argument("-v", "--verbose", action="store_true", help="log every file")
     verbosity.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
@@ -104,6 +114,21 @@ def _add_apply_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--out", metavar="DIR", help="the output folder (default: RUN_DIR-applied-<corpus name>)")
     command.add_argument("--set", dest="overrides", action="append", default=[], metavar="corpus.KEY=VALUE",
                          help="how to read the new corpus, e.g. --set corpus.text_column=body (repeatable)")
+    verbosity = command.add_mutually_exclusive_group()
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="log every file")
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
+
+
+def _add_sample_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("run_dir", help="a run folder written by run, e.g. results/city-2024")
+    command.add_argument("--n", type=int, required=True, help="units to draw")
+    command.add_argument("--stratify", choices=["theme"], help="equal allocation over the run's predicted themes "
+                         "(sampling weights recorded, so validate can re-weight accuracy to the corpus)")
+    command.add_argument("--seed", type=int, help="seed of the draw (default: the run's seed)")
+    command.add_argument("--out", metavar="DIR", help="where to write (default: RUN_DIR-coding)")
+    command.add_argument("--word-intrusion", type=int, default=0, metavar="N", help="word-intrusion items per topic")
+    command.add_argument("--topic-intrusion", type=int, default=0, metavar="N", help="topic-intrusion items in all")
+    command.add_argument("--no-split", action="store_true", help="no design half: every unit is held out")
     verbosity = command.add_mutually_exclusive_group()
     verbosity.add_argument("-v", "--verbose", action="store_true", help="log every file")
     verbosity.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
@@ -147,7 +172,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "validate":  # reads a run folder: no config, nothing re-run
             from policytopics.validation import validate_run
 
-            print(validate_run(args.run_dir, args.labels, split=args.split, seed=args.seed, out=args.out))
+            print(validate_run(args.run_dir, args.labels, split=args.split, seed=args.seed, out=args.out,
+                               coders=args.coders, adjudication=args.adjudication, disagreements_out=args.disagreements))
+            return 0
+        if args.command == "sample":  # reads a run folder
+            from policytopics.sampling import sample_run
+
+            print(sample_run(args.run_dir, args.n, stratify=args.stratify, seed=args.seed, out=args.out,
+                             word_intrusion=args.word_intrusion, topic_intrusion=args.topic_intrusion,
+                             split=not args.no_split))
             return 0
         if args.command == "apply":  # reads a run folder: its own config, nothing refitted
             from policytopics.apply import apply_corpus
@@ -178,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except PolicytopicsError as error:
         message = " ".join(str(error).split())  # one line, whatever the message holds
-        if _SETTING_FIRST.match(message) and args.command not in ("validate", "apply") and args.config not in message:
+        if _SETTING_FIRST.match(message) and args.command not in ("validate", "apply", "sample") and args.config not in message:
             message = f"{args.config}: {message}"  # a setting found impossible at run time
         print(f"error: {message}", file=sys.stderr)
         return 2

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,14 @@ from policytopics.validation_methods import (
     method_labels,
 )
 from policytopics.validation_report import format_validation, validation_json
-from policytopics.validation_stats import CONFIDENCE, agreement_statistics, mcnemar_test, wilson_interval
+from policytopics.validation_coders import coded_labels
+from policytopics.validation_stats import (
+    CONFIDENCE,
+    agreement_statistics,
+    mcnemar_test,
+    weighted_accuracy,
+    wilson_interval,
+)
 
 __all__ = [
     "CONFIDENCE",
@@ -77,6 +85,9 @@ def validation_results(
     split: str | None = None,
     seed: int | None = None,
     resamples: int = RESAMPLES,
+    coders: Sequence[str | Path] = (),
+    adjudication: str | Path | None = None,
+    disagreements_out: str | Path | None = None,
 ) -> dict[str, Any]:
     """Every figure of the validation of a run folder against hand labels, JSON-able.
 
@@ -92,6 +103,16 @@ def validation_results(
         Seed of the bootstrap; the run's ``seed`` (``config.resolved.yaml``) when omitted.
     resamples : int
         Bootstrap resamples of the labelled units.
+    coders : sequence of str or Path
+        Two or more coders' sheets: ``labels_path`` is then the sample's key (``sample.csv``
+        of ``python -m policytopics sample``) and the labels are the coders' common answers
+        or the adjudicated ones (:func:`policytopics.validation_coders.coded_labels`); the
+        results gain ``coders`` (their agreement) and, for a weighted (stratified) sample,
+        every method's ``weighted_accuracy`` with its bootstrap interval.
+    adjudication : str or Path, optional
+        With ``coders``: the filled-in adjudication sheet.
+    disagreements_out : str or Path, optional
+        With ``coders``: write the disagreements there, as an adjudication sheet.
 
     Returns
     -------
@@ -116,13 +137,25 @@ def validation_results(
     0.95
     """
     run = load_run_folder(run_dir)
-    labels = load_labels(labels_path, run.units, split=split)
     if seed is None:
         seed = run.seed
     if seed is None:
         raise RunFolderError(f"{run.path}: no seed in config.resolved.yaml; give one with --seed")
     ids = list(run.theme_ids)
     categories = [*ids, NONE]
+    coded = None
+    if coders:
+        coded = coded_labels(labels_path, coders, categories, adjudication=adjudication,
+                             disagreements_out=disagreements_out, split=split, seed=seed)
+        known = {unit.unit_id for unit in run.units}
+        missing = [unit_id for unit_id, _ in coded.labels if unit_id not in known]
+        if missing:
+            raise LabelsError(f"{labels_path}: units not in the run {run.path}: {', '.join(missing[:5])}")
+        labels = coded.labels
+        if not labels:
+            raise LabelsError(f"{labels_path}: no item has a label yet (the coders disagree on all; adjudicate them)")
+    else:
+        labels = load_labels(labels_path, run.units, split=split)
     unit_ids = [unit_id for unit_id, _ in labels]
     truth = [as_category(theme, ids) for _, theme in labels]
     rng = np.random.default_rng(seed)
@@ -134,6 +167,10 @@ def validation_results(
         statistics = agreement_statistics(truth, [as_category(label, ids) for label in predictions[key]], categories, draws)
         statistics["title"] = title
         statistics["non_theme_predictions"] = dict(Counter(label for label in predictions[key] if label not in ids))
+        if coded is not None and any(weight != 1.0 for weight in coded.weights.values()):
+            weights = np.array([coded.weights[unit_id] for unit_id in unit_ids])
+            correct = np.array([t == as_category(p, ids) for t, p in zip(truth, predictions[key])])
+            statistics.update(weighted_accuracy(correct, weights, draws))
         methods[key] = statistics
     truth_raw = [theme for _, theme in labels]
     categorised = {key: [as_category(label, ids) for label in values] for key, values in predictions.items()}
@@ -153,6 +190,7 @@ def validation_results(
         "categories": categories,
         "methods": methods,
         "comparisons": comparisons,
+        **({"coders": coded.agreement} if coded is not None else {}),
     }
 
 
@@ -163,6 +201,9 @@ def validate_run(
     split: str | None = None,
     seed: int | None = None,
     out: str | Path | None = None,
+    coders: Sequence[str | Path] = (),
+    adjudication: str | Path | None = None,
+    disagreements_out: str | Path | None = None,
 ) -> str:
     """Validate a run folder against hand labels: the text report, and the JSON in ``out``.
 
@@ -180,6 +221,9 @@ def validate_run(
         Seed of the bootstrap (default: the run's ``seed``).
     out : str or Path, optional
         Write every figure as JSON (:func:`validation_json`) to this file.
+    coders, adjudication, disagreements_out
+        Two or more coders' sheets, the adjudication sheet, and where to write the
+        disagreements (see :func:`validation_results`).
 
     Returns
     -------
@@ -197,7 +241,8 @@ def validate_run(
     --------
     >>> print(validate_run("results/default", "tests/data/labels/seed_units.csv", out="validation.json"))  # doctest: +SKIP
     """
-    results = validation_results(run_dir, labels_path, split=split, seed=seed)
+    results = validation_results(run_dir, labels_path, split=split, seed=seed, coders=coders,
+                                 adjudication=adjudication, disagreements_out=disagreements_out)
     if out is not None:
         with open(out, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(validation_json(results))

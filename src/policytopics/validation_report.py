@@ -103,6 +103,16 @@ def format_validation(results: Mapping[str, Any]) -> str:
     ]
     if labels["non_theme_labels"]:
         lines.append(f"hand labels that are not a theme id, counted as none: {_counts(labels['non_theme_labels'])}")
+    coders = results.get("coders")
+    if coders:
+        lines += ["", "== agreement between coders ==",
+                  f"  coders: {', '.join(coders['coders'])}; {coders['n_items']} items answered by all"
+                  f" ({', '.join(f'{c} missed {n}' for c, n in coders['missed'].items() if n) or 'none missed'})",
+                  f"  agreement {_number(coders['agreement'])}; Krippendorff's alpha (nominal) {_number(coders['alpha'])}"
+                  f" {_interval(coders['alpha_interval'])}"]
+        lines += [f"  Cohen's kappa {' vs '.join(pair['coders'])}: {_number(pair['kappa'])}" for pair in coders["kappa"]]
+        lines.append(f"  disagreements {len(coders['disagreements'])}: adjudicated {len(coders['adjudicated'])}, "
+                     f"unresolved {len(coders['unresolved'])} (an unresolved item is left out of the figures below)")
     for key, title in METHODS.items():
         stats = results["methods"][key]
         lines += [
@@ -114,6 +124,9 @@ def format_validation(results: Mapping[str, Any]) -> str:
             f"  (over {len(stats['macro_f1_categories'])} categories with hand labels)",
             f"  Cohen's kappa {_number(stats['kappa'])} {_interval(stats['kappa_ci'])}",
         ]
+        if "weighted_accuracy" in stats:
+            lines.append(f"  accuracy re-weighted to the corpus (sampling weights) {_number(stats['weighted_accuracy'])} "
+                         f"{_interval(stats['weighted_accuracy_ci'])}")
         if stats["non_theme_predictions"]:
             lines.append(f"  predictions that are not a theme id, counted as none: {_counts(stats['non_theme_predictions'])}")
         rows = [

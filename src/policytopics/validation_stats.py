@@ -163,6 +163,45 @@ def agreement_statistics(
     }
 
 
+def weighted_accuracy(correct: np.ndarray, weights: np.ndarray, resamples: np.ndarray,
+                      confidence: float = CONFIDENCE) -> dict[str, Any]:
+    """Accuracy re-weighted to the population a stratified sample was drawn from.
+
+    Each unit counts with its sampling weight (its stratum's size over its draws: the
+    Horvitz-Thompson ratio estimator), so over-sampled rare themes do not inflate or deflate
+    the corpus-wide accuracy; the interval is the percentile bootstrap over the same
+    resamples as the other figures.
+
+    Parameters
+    ----------
+    correct : numpy.ndarray of bool
+        Per labelled unit, whether the method got it right.
+    weights : numpy.ndarray
+        Per labelled unit, its sampling weight.
+    resamples : numpy.ndarray
+        Bootstrap resamples × units (row indices).
+    confidence : float
+        Level of the interval.
+
+    Returns
+    -------
+    dict
+        ``weighted_accuracy`` and ``weighted_accuracy_ci``.
+
+    Examples
+    --------
+    >>> result = weighted_accuracy(np.array([True, False]), np.array([3.0, 1.0]), np.array([[0, 1], [0, 0], [1, 1]]))
+    >>> result["weighted_accuracy"]
+    0.75
+    """
+    correct = np.asarray(correct, dtype=float)
+    weights = np.asarray(weights, dtype=float)
+    value = float(weights @ correct / weights.sum())
+    picked = weights[resamples]
+    values = (picked * correct[resamples]).sum(axis=1) / picked.sum(axis=1)
+    return {"weighted_accuracy": value, "weighted_accuracy_ci": _percentile_interval(values, confidence)}
+
+
 def mcnemar_test(truth: Sequence[str], first: Sequence[str], second: Sequence[str]) -> dict[str, Any]:
     """McNemar's exact test of two methods' correct/incorrect pairs on the same units.
 
