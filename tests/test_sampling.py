@@ -82,3 +82,33 @@ def test_the_coding_package_shows_passages_and_the_codebook_never_the_models_lab
     assert '"weight"' not in page and "stratum" not in page
     settings = json.loads((out / "sample.json").read_text(encoding="utf-8"))
     assert settings["stratify"] == "theme" and settings["population"] == len(seed_run.units) and settings["seed"] == 5
+
+
+def test_sample_code_validate_end_to_end_with_intrusion_tests(seed_run, tmp_path):
+    # sample -> (coders answer in the page's CSV format) -> validate with two coders
+    import csv
+
+    from policytopics.validation import validation_results
+
+    out = sample_run(seed_run.run_dir, 10, out=tmp_path / "coding", seed=3, word_intrusion=1, topic_intrusion=4)
+    key = pd.read_csv(out / "sample.csv", keep_default_na=False)
+    tests = pd.read_csv(out / "intrusion_key.csv", keep_default_na=False)
+    assert set(tests["kind"]) == {"word_intrusion", "topic_intrusion"}
+    page = (out / "coding.html").read_text(encoding="utf-8")
+    assert '"intruder"' not in page and '"shares"' not in page  # the answer key stays out of the page
+    units = pd.read_csv(seed_run.run_dir / "units.csv", keep_default_na=False).set_index("unit_id")
+    for coder, careless in (("a", False), ("b", True)):
+        labels = units.loc[key["unit_id"], "theme"].replace({"mixed": "none"})  # a coder's categories: themes, none
+        rows = [[item, "passage", label, "", ""] for item, label in zip(key["sample_id"], labels)]
+        for row in tests.itertuples():  # coder a finds every intruder; coder b picks the first candidate
+            rows.append([row.item_id, row.kind, row.candidates.split(" ")[0] if careless else row.intruder, "", ""])
+        with open(tmp_path / f"coder_{coder}.csv", "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["item_id", "kind", "answer", "second", "note"])
+            writer.writerows(rows)
+    results = validation_results(seed_run.run_dir, out / "sample.csv", resamples=100,
+                                 coders=[tmp_path / "coder_a.csv", tmp_path / "coder_b.csv"])
+    assert results["coders"]["agreement"] == 1.0 and results["labels"]["n"] == 10
+    assert results["methods"]["run"]["accuracy"] == 1.0  # the coders copied the run's labels
+    words = results["intrusion"]["word_intrusion"]
+    assert words["n_items"] == len(tests[tests["kind"] == "word_intrusion"]) and 0.5 <= words["model_precision"] < 1.0

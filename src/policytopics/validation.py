@@ -191,6 +191,7 @@ def validation_results(
         "methods": methods,
         "comparisons": comparisons,
         **({"coders": coded.agreement} if coded is not None else {}),
+        **({"intrusion": coded.intrusion} if coded is not None and coded.intrusion is not None else {}),
     }
 
 

@@ -40,11 +40,15 @@ class CodedLabels:
     agreement : dict
         :func:`policytopics.coder_agreement.coder_agreement` over the split's items, plus
         ``unresolved`` (items left out) and ``adjudicated`` (items the adjudicator decided).
+    intrusion : dict or None
+        With an ``intrusion_key.csv`` beside the key: the coders' word- and topic-intrusion
+        answers scored (:func:`policytopics.intrusion.score_intrusion`).
     """
 
     labels: list[tuple[str, str]]
     weights: dict[str, float]
     agreement: dict[str, Any]
+    intrusion: dict[str, Any] | None = None
 
 
 def _read_rows(path: Path) -> list[dict[str, str]]:
@@ -101,7 +105,7 @@ def coded_labels(
     0.93
     """
     from policytopics.coder_agreement import adjudicated_labels, coder_agreement, disagreement_rows
-    from policytopics.intrusion import read_answers
+    from policytopics.intrusion import read_answers, score_intrusion
 
     if len(coder_paths) < 2:
         raise LabelsError("validate: --coder needs two or more coders' sheets (agreement needs a second coder)")
@@ -115,14 +119,17 @@ def coded_labels(
             raise LabelsError(f"{key_path}: no item has split '{split}'")
     items = {row["sample_id"]: row for row in key}
     answers: dict[str, list[dict[str, Any]]] = {}
+    tests: dict[str, list[dict[str, Any]]] = {}  # the intrusion answers
     for path in map(Path, coder_paths):
         name = path.stem
         if name in answers:
             raise LabelsError(f"validate: two coders' sheets are named {name}; rename one")
         try:
-            rows = [row for row in read_answers(path) if row.get("kind", "passage") == "passage"]
+            every = read_answers(path)
         except ValueError as error:
             raise LabelsError(f"{path}: {error}") from None
+        rows = [row for row in every if row.get("kind", "passage") == "passage"]
+        tests[name] = [row for row in every if row.get("kind", "passage") != "passage"]
         unknown = sorted({row["item_id"] for row in rows} - {r["sample_id"] for r in _read_rows(key_path)})
         if unknown:
             raise LabelsError(f"{path}: items not in {key_path}: {', '.join(unknown[:5])}")
@@ -141,4 +148,11 @@ def coded_labels(
     agreement = {**agreement, "unresolved": unresolved, "adjudicated": adjudicated}
     labels = [(items[item]["unit_id"], label) for item, label in resolved.items() if item in items]
     weights = {items[item]["unit_id"]: float(items[item].get("weight") or 1.0) for item in resolved if item in items}
-    return CodedLabels(labels, weights, agreement)
+    intrusion = None
+    key_file = key_path.parent / "intrusion_key.csv"
+    if key_file.is_file() and any(tests.values()):
+        try:
+            intrusion = score_intrusion(_read_rows(key_file), tests)
+        except ValueError as error:
+            raise LabelsError(f"{key_file}: {error}") from None
+    return CodedLabels(labels, weights, agreement, intrusion)

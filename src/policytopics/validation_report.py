@@ -141,6 +141,14 @@ def format_validation(results: Mapping[str, Any]) -> str:
         lines += ["", "  confusion (rows: hand label, columns: predicted)"] + _table(
             ["", *categories], [[category, *(str(confusion[category][c]) for c in categories)] for category in categories]
         )
+    intrusion = results.get("intrusion")
+    if intrusion:
+        words, topics = intrusion["word_intrusion"], intrusion["topic_intrusion"]
+        lines += ["", f"== topic validity (intrusion tests, {intrusion['n_coders']} coders) ==",
+                  f"  word intrusion: model precision {_number(words['model_precision'])} over {words['n_answered']} of "
+                  f"{words['n_items']} items (the share of answers that find the intruder; chance 1/6)",
+                  f"  topic intrusion: mean topic log odds {_number(topics['mean_log_odds'])} over {topics['n_answered']} of "
+                  f"{topics['n_items']} items (0: the intruder always found; more negative: worse)"]
     lines += [
         "",
         "== paired comparisons with the run's labels (McNemar's exact test) ==",
