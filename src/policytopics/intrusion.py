@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from policytopics.validation_inputs import LabelsError, RunFolderError
+from policytopics.validation_inputs import LabelsError, RunFolderError, read_coded_csv
 
 __all__ = [
     "ANSWER_COLUMNS",
@@ -457,16 +457,7 @@ def read_answers(path: str | Path) -> list[dict[str, str]]:
     [('s001', 'passage', 'planning', ''), ('s002', 'passage', 'none', 'industry')]
     """
     path = Path(path)
-    if not path.is_file():
-        raise LabelsError(f"answers file not found: {path}")
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            header = [name.strip() for name in (reader.fieldnames or ())]
-            reader.fieldnames = header
-            rows = list(enumerate(reader, start=2))
-    except (UnicodeDecodeError, csv.Error) as error:
-        raise LabelsError(f"{path}: not a UTF-8 CSV file ({error})") from None
+    header, rows = read_coded_csv(path, "answers")
     if "item_id" in header:
         missing = [column for column in ("item_id", "kind", "answer") if column not in header]
         legacy = False

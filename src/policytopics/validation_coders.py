@@ -15,14 +15,13 @@ their weights, and the agreement figures.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from policytopics import artifacts
-from policytopics.validation_inputs import LabelsError
+from policytopics.validation_inputs import LabelsError, read_coded_csv
 
 __all__ = ["CodedLabels", "coded_labels"]
 
@@ -52,10 +51,7 @@ class CodedLabels:
 
 
 def _read_rows(path: Path) -> list[dict[str, str]]:
-    if not path.is_file():
-        raise LabelsError(f"file not found: {path}")
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
+    return [row for _, row in read_coded_csv(path, "sheet")[1]]
 
 
 def coded_labels(

@@ -208,6 +208,47 @@ def load_run_folder(run_dir: str | Path) -> RunFolder:
     )
 
 
+def read_coded_csv(path: str | Path, what: str = "labels") -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """A hand-coded CSV (labels, a coder's answers, a key): its column names, stripped, and its
+    rows numbered as a spreadsheet numbers them (the header is row 1).
+
+    Parameters
+    ----------
+    path : str or Path
+        A UTF-8 CSV file (a byte-order mark is allowed: spreadsheets write one).
+    what : str
+        What the file is, for the error message (``labels``, ``answers``).
+
+    Returns
+    -------
+    (list of str, list of (int, dict))
+
+    Raises
+    ------
+    LabelsError
+        For a missing file, or one that is not UTF-8 CSV.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "labels.csv")
+    >>> _ = open(path, "w", encoding="utf-8").write(" unit_id ,theme\\nd-u0000,none\\n")
+    >>> read_coded_csv(path)
+    (['unit_id', 'theme'], [(2, {'unit_id': 'd-u0000', 'theme': 'none'})])
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise LabelsError(f"{what} file not found: {path}")
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            header = [name.strip() for name in (reader.fieldnames or ())]
+            reader.fieldnames = header
+            return header, list(enumerate(reader, start=2))
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise LabelsError(f"{path}: not a UTF-8 CSV file ({error})") from None
+
+
 def load_labels(path: str | Path, units: Sequence[Any], *, split: str | None = None) -> list[tuple[str, str]]:
     """Hand labels as (unit_id, theme), matched to ``units`` by id, else by text snippet.
 
@@ -243,15 +284,8 @@ def load_labels(path: str | Path, units: Sequence[Any], *, split: str | None = N
     ('000_c653e3a235d9673d-01-u0003', 'economy')
     """
     path = Path(path)
-    if not path.is_file():
-        raise LabelsError(f"labels file not found: {path}")
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            columns = set(reader.fieldnames or ())
-            rows = list(enumerate(reader, start=2))
-    except (UnicodeDecodeError, csv.Error) as error:
-        raise LabelsError(f"{path}: not a UTF-8 CSV file ({error})") from None
+    header, rows = read_coded_csv(path)
+    columns = set(header)
     if "theme" not in columns or not ({"unit_id", "snippet"} & columns):
         raise LabelsError(f"{path}: expected columns unit_id (or snippet) and theme")
     if split is not None:
