@@ -91,3 +91,22 @@ def test_apply_reads_a_new_corpus_with_the_runs_settings_and_only_corpus_overrid
 
     with pytest.raises(ConfigError, match="only corpus"):
         apply_corpus(seed_run.run_dir, corpus, tmp_path / "other", ["lda.num_topics=5"])
+
+
+def test_a_run_with_collocations_applies_its_own_phrases(tmp_path):
+    # tokenize.phrases learns bigrams from the run's corpus; apply must join the run's, not learn new ones
+    light = [f"corpus.path={SEEDS}", f"output.results_dir={tmp_path}", f"cache.dir={tmp_path / 'cache'}",
+             "tokenize.phrases.enabled=true", "tokenize.phrases.min_count=3", "lda.passes=2", "lda.iterations=50",
+             "selection.num_topics=[8]", "selection.stability_seeds=1", "lda.num_topics=8", "selection.choose=fixed",
+             "cluster.k_range=[4, 6]", "output.figures=false", "output.report=false"]
+    from conftest import DEFAULT_CONFIG
+
+    run = policytopics.run(DEFAULT_CONFIG, light)
+    vocabulary = pd.read_csv(run.run_dir / "vocabulary.csv", keep_default_na=False)["term"]
+    assert vocabulary.str.contains("_").any()  # the run joined some bigrams
+    path = next(SEEDS.glob("001_*.txt"))
+    documents, units = policytopics.load(run.run_dir).transform({path.name: path.read_text(encoding="utf-8")}).tables()
+    run_units = pd.read_csv(run.run_dir / "units.csv", keep_default_na=False).set_index("unit_id")
+    columns = _share_columns(run_units)
+    mine = units.set_index("unit_id")[columns].to_numpy(float)
+    assert np.abs(mine - run_units.loc[units["unit_id"], columns].to_numpy(float)).max() <= 1e-6

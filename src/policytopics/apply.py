@@ -150,11 +150,21 @@ class PublishedModel:
         documents, units = segment_cleaned(cleaned, self.config)
         if not units:
             raise PolicytopicsError("apply: no text left to measure after cleaning and segmentation")
-        if self.config.tokenize.phrases.enabled:
-            raise PolicytopicsError("apply: runs with tokenize.phrases enabled cannot be applied yet (model/phrases.pkl)")
-        # the run's tokenising stage itself (its token cache and worker processes)
-        _, corpus = tokenize_units(self.config, units, {})
-        unit_measures, doc_measures = self.measure(corpus.tokens, units, documents)
+        # the run's tokenising stage itself (its token cache and worker processes), without
+        # learning collocations anew: the run's own (model/phrases.pkl) are applied instead
+        phrases = self.config.tokenize.phrases.enabled
+        config = self.config
+        if phrases:
+            tokenize = config.tokenize.model_copy(update={"phrases": config.tokenize.phrases.model_copy(update={"enabled": False})})
+            config = config.model_copy(update={"tokenize": tokenize})
+        _, corpus = tokenize_units(config, units, {})
+        token_lists: Sequence[Sequence[str]] = corpus.tokens
+        if phrases:
+            from gensim.models.phrases import FrozenPhrases
+
+            model = FrozenPhrases.load(str(self.run_dir / "model" / "phrases.pkl"))  # checked by load()
+            token_lists = [model[list(tokens)] for tokens in corpus.tokens]
+        unit_measures, doc_measures = self.measure(token_lists, units, documents)
         return AppliedThemes(self.codebook, documents, units, unit_measures, doc_measures, cleaned)
 
     def transform(self, texts: Sequence[str] | Mapping[str, str]) -> AppliedThemes:
