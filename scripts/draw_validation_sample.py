@@ -29,11 +29,9 @@ def draw(units: pd.DataFrame, documents: pd.DataFrame, n: int | None, per_group:
     :func:`policytopics.sampling.draw_sample`, the draw ``python -m policytopics sample`` makes."""
     from policytopics.sampling import draw_sample
 
-    units = units.sort_values("unit_id", kind="stable").reset_index(drop=True)
-    groups = None
     if group_by:
-        groups = units["doc_id"].map(documents.set_index("doc_id")[group_by])
-    sample = draw_sample(units, n, seed, group_by=groups, per_group=per_group, split=not all_heldout)
+        units = units.assign(**{group_by: units["doc_id"].map(documents.set_index("doc_id")[group_by])})
+    sample = draw_sample(units, n, seed, group_by=group_by, per_group=per_group, split=not all_heldout)
     if group_by:
         sample[group_by] = sample["stratum"]
     return sample

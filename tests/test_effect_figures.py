@@ -19,7 +19,6 @@ from matplotlib.colors import to_rgba
 from policytopics.artifacts import write_csv
 from policytopics.effect_figures import (
     _read,
-    _term_label,
     effects_forest,
     theme_by_group,
     theme_by_year,
@@ -199,12 +198,6 @@ def test_forest_marks_zero_with_a_dashed_line_inside_the_axis():
     # an interval entirely above zero still shows zero
     positive = _effects().loc[lambda t: t["analysis"] == "period"].assign(estimate=0.5, ci_low=0.4, ci_high=0.6)
     assert effects_forest(positive, "period", LABELS).axes[0].get_xlim()[0] < 0.0
-
-
-def test_term_labels_name_the_level_and_its_reference():
-    assert _term_label("period[T.from_2013]", "before_2013") == "from_2013 vs before_2013"
-    assert _term_label("C(region)[T.east]", "central") == "east vs central"
-    assert _term_label("year", "") == "year"
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from policytopics.effects import (
     derive_columns,
     estimate_effects,
     shares_by,
+    term_contrast,
     write_effect_outputs,
 )
 
@@ -183,3 +184,9 @@ def test_more_draws_than_the_run_saved_is_an_error(tmp_path):
     settings = EffectsConfig(draws=31, analyses=[EffectConfig(name="p", formula="theme ~ year")])
     with pytest.raises(ConfigError, match="effects.draws: 31 is more than the run's 30 draws"):
         write_effect_outputs(folder, settings, 1, COLUMNS[:2])
+
+
+def test_term_labels_name_the_level_and_its_reference():
+    assert term_contrast("period[T.from_2013]", "before_2013") == "from_2013 vs before_2013"
+    assert term_contrast("C(region)[T.east]", "central") == "east vs central"
+    assert term_contrast("year", "") == "year"

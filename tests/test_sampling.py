@@ -112,3 +112,12 @@ def test_sample_code_validate_end_to_end_with_intrusion_tests(seed_run, tmp_path
     assert results["methods"]["run"]["accuracy"] == 1.0  # the coders copied the run's labels
     words = results["intrusion"]["word_intrusion"]
     assert words["n_items"] == len(tests[tests["kind"] == "word_intrusion"]) and 0.5 <= words["model_precision"] < 1.0
+
+
+def test_a_grouped_draw_takes_the_same_number_in_every_group_with_their_weights():
+    units = _units().assign(year=lambda t: [2003 + i % 4 for i in range(len(t))])
+    sample = draw_sample(units, random_state=2, group_by="year", per_group=5, split=False)
+    assert sample["stratum"].value_counts().to_dict() == {"2003": 5, "2004": 5, "2005": 5, "2006": 5}
+    assert set(sample["weight"]) == {10.0} and set(sample["split"]) == {"heldout"}  # 50 units a year
+    with pytest.raises(PolicytopicsError, match="no column 'region'"):
+        draw_sample(units, group_by="region", per_group=5)

@@ -93,6 +93,8 @@ class PublishedModel:
         The fits that measured the run's themes (:func:`policytopics.models.ensemble.load_ensemble`).
     dictionary : gensim.corpora.Dictionary
         The run's model vocabulary.
+    manifest : dict
+        The run's ``manifest.json`` (what applied tables name as their model).
     """
 
     run_dir: Path
@@ -100,6 +102,7 @@ class PublishedModel:
     codebook: Codebook
     members: list[dict[str, Any]]
     dictionary: Any
+    manifest: dict[str, Any]
 
     def measure(self, token_lists: Sequence[Sequence[str]], units: Sequence[Unit],
                 documents: Sequence[Document]) -> tuple[UnitThemes, DocumentThemes]:
@@ -266,7 +269,8 @@ def load(run_dir: str | Path) -> PublishedModel:
     _check_resources(manifest, config, run_dir)
     codebook = load_codebook(config.themes.codebook, config.themes.ids)
     return PublishedModel(
-        run_dir, config, codebook, load_ensemble(run_dir), Dictionary.load(str(run_dir / "model" / "dictionary.gensim"))
+        run_dir, config, codebook, load_ensemble(run_dir), Dictionary.load(str(run_dir / "model" / "dictionary.gensim")),
+        manifest,
     )
 
 
@@ -302,8 +306,6 @@ def apply_corpus(run_dir: str | Path, corpus: str | Path, out: str | Path | None
     >>> apply_corpus("results/city-2024", "new-reports/")  # doctest: +SKIP
     PosixPath('results/city-2024-applied-new-reports')
     """
-    import json
-
     from policytopics import ingest
     from policytopics.config import ConfigError, apply_overrides, config_from_dict
     from policytopics.outputs import write_corpus_outputs
@@ -322,7 +324,6 @@ def apply_corpus(run_dir: str | Path, corpus: str | Path, out: str | Path | None
     model.config = config
     applied = model.apply_sources(ingested.texts)
     out = Path(out) if out is not None else run_dir.parent / f"{run_dir.name}-applied-{corpus.stem}"
-    run_manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     with artifacts.atomic_run_folder(out) as staging:
         write_corpus_outputs(staging, config, applied.cleaned, applied.documents, applied.units,
                              ingested.skipped, applied)  # type: ignore[arg-type]
@@ -330,8 +331,8 @@ def apply_corpus(run_dir: str | Path, corpus: str | Path, out: str | Path | None
             "manifest_version": 1,
             "applied_model": {
                 "run_dir": str(run_dir),
-                "config_sha256": run_manifest["config_sha256"],
-                "model_artifacts": {k: v for k, v in run_manifest["artifacts"].items() if k.startswith("model/")},
+                "config_sha256": model.manifest["config_sha256"],
+                "model_artifacts": {k: v for k, v in model.manifest["artifacts"].items() if k.startswith("model/")},
             },
             "corpus": str(corpus),
             "corpus_settings_sha256": sha256_bytes(config.corpus.model_dump_json().encode("utf-8")),

@@ -253,9 +253,15 @@ def tidy_run_folder(target: str | Path) -> list[Path]:
 DERIVED_SECTIONS = ("effects",)
 
 
-def _configs_match(recorded_yaml: str, resolved_yaml: str) -> bool:
+def configs_match(recorded_yaml: str, resolved_yaml: str) -> bool:
     """Whether two resolved configs are the same run, set aside where it writes and what is
-    derived from its outputs (:data:`DERIVED_SECTIONS`)."""
+    derived from its outputs (:data:`DERIVED_SECTIONS`).
+
+    Examples
+    --------
+    >>> configs_match("name: a\\nseed: 1\\n", "name: a\\nseed: 1\\neffects: null\\n")
+    True
+    """
     import yaml
 
     try:
@@ -323,7 +329,7 @@ def check_replaceable(target: str | Path, resolved_yaml: str, *, force: bool = F
     except (OSError, UnicodeDecodeError):
         recorded_yaml = None
     if (recorded_yaml is not None and sha256_bytes(recorded_yaml.encode("utf-8")) == recorded
-            and _configs_match(recorded_yaml, resolved_yaml)):
+            and configs_match(recorded_yaml, resolved_yaml)):
         return  # the same run, written through another results or cache folder
     raise RunFolderConflictError(
         f"{target} holds a run made from another config (config hash {str(recorded)[:12]} in its "

@@ -44,6 +44,7 @@ from policytopics.figure_style import (
     _text_inches,
     theme_colors,
 )
+from policytopics.effects import term_contrast
 from policytopics.figure_tables import _check_known_themes, _require_columns
 
 __all__ = ["effects_forest", "theme_by_group", "theme_by_year", "write_effect_figures"]
@@ -59,7 +60,6 @@ _EFFECT_TABLES = {
 _TEXT_COLUMNS = ("analysis", "model", "theme", "term", "reference", "cluster", "group_column", "level")
 #: What an estimate is measured in, by model: the x label of the forest plot.
 _EFFECT_UNITS = {"ols": "difference in share (ols)", "fractional_logit": "log-odds (fractional logit)"}
-_LEVEL = re.compile(r"\[T\.(.*)\]$")  # patsy's name of a categorical level: C(region)[T.east]
 _ANALYSIS_NAME = re.compile(r"[A-Za-z0-9_]+")  # as the config allows: it is a file name
 _INTERVAL = "#555555"
 
@@ -218,13 +218,6 @@ def theme_by_group(table: pd.DataFrame, theme_labels: Mapping[str, str]) -> Figu
         return _finish(figure)
 
 
-def _term_label(term: str, reference: str) -> str:
-    """``period[T.from_2013]`` against ``before_2013`` reads ``from_2013 vs before_2013``."""
-    match = _LEVEL.search(term)
-    level = match.group(1) if match else term
-    return f"{level} vs {reference}" if reference else level
-
-
 def effects_forest(table: pd.DataFrame, analysis: str, theme_labels: Mapping[str, str]) -> Figure:
     """Coefficient (forest) plot of one analysis: one row per theme × term, estimate and 95% interval.
 
@@ -277,7 +270,7 @@ def effects_forest(table: pd.DataFrame, analysis: str, theme_labels: Mapping[str
         rows["rank"] = rows["theme"].map(rank)
         rows = rows.sort_values("rank", kind="stable")  # within a theme: table order
         references = rows["reference"].fillna("").astype(str)
-        row_labels = [f"{labels[theme]} · {_term_label(str(term), reference)}"
+        row_labels = [f"{labels[theme]} · {term_contrast(str(term), reference)}"
                       for theme, term, reference in zip(rows["theme"], rows["term"], references)]
         estimate, low, high = (rows[c].to_numpy() for c in ("estimate", "ci_low", "ci_high"))
         n_rows = len(rows)

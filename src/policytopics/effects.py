@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import logging
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -47,6 +48,7 @@ __all__ = [
     "derive_columns",
     "estimate_effects",
     "shares_by",
+    "term_contrast",
     "write_effect_outputs",
 ]
 
@@ -63,6 +65,24 @@ SHARES_BY_GROUP_COLUMNS = ["group_column", "level", "theme", "share", "ci_low", 
 EFFECT_OUTPUTS = ("effects.csv", "theme_by_year.csv", "theme_by_group.csv")
 #: Names a formula may use besides the metadata columns: patsy's and numpy's functions.
 _FORMULA_FUNCTIONS = frozenset({"C", "I", "Q", "np", "center", "standardize", "scale", "Treatment", "Sum", "Diff", "Poly"})
+
+
+#: patsy's name of a categorical level: ``C(region)[T.east]``, ``period[T.from_2013]``
+_LEVEL = re.compile(r"\[T\.(.*)\]$")
+
+
+def term_contrast(term: str, reference: str) -> str:
+    """A term of ``effects.csv`` in words: a categorical level against its reference, or the
+    continuous term's name.
+
+    Examples
+    --------
+    >>> term_contrast("period[T.from_2013]", "before_2013"), term_contrast("year", "")
+    ('from_2013 vs before_2013', 'year')
+    """
+    match = _LEVEL.search(term)
+    level = match.group(1) if match else term
+    return f"{level} vs {reference}" if reference else level
 
 
 def derive_columns(table: pd.DataFrame, derived: Mapping[str, PeriodConfig]) -> pd.DataFrame:
@@ -157,6 +177,15 @@ def _design(
     return matrix, matrix.design_info, keep
 
 
+def _analysed_themes(analysis: EffectConfig, columns: Sequence[str], key: str) -> list[str]:
+    """The themes an analysis regresses (every theme without ``themes``), each one of ``columns``."""
+    themes = analysis.themes or [column for column in columns if column != "unassigned"]
+    for theme in themes:
+        if theme not in columns:
+            raise ConfigError(f"{key}.themes: '{theme}' is not a theme of the codebook ({', '.join(columns)})")
+    return themes
+
+
 def _reported(info: Any, fixed_effects: Sequence[str]) -> list[tuple[int, str, str]]:
     """(column, term name, reference level) of every coefficient reported: not the intercept,
     not a fixed effect's dummies."""
@@ -227,10 +256,7 @@ def estimate_effects(
     import statsmodels.api as sm
     from scipy.stats import norm
 
-    themes = analysis.themes or [column for column in columns if column != "unassigned"]
-    for theme in themes:
-        if theme not in columns:
-            raise ConfigError(f"{key}.themes: '{theme}' is not a theme of the codebook ({', '.join(columns)})")
+    themes = _analysed_themes(analysis, columns, key)
     matrix, info, keep = _design(table, analysis, key, usable=np.isfinite(draws[0]).all(axis=1))
     reported = _reported(info, analysis.fixed_effects)
     index = [column for column, _, _ in reported]
@@ -374,9 +400,7 @@ def check_effects(effects: EffectsConfig, table: pd.DataFrame, theme_ids: Sequen
     table = derive_columns(table, effects.derived)
     for number, analysis in enumerate(effects.analyses):
         key = f"effects.analyses[{number}]"
-        for theme in analysis.themes or []:
-            if theme not in columns:
-                raise ConfigError(f"{key}.themes: '{theme}' is not a theme of the codebook ({', '.join(columns)})")
+        _analysed_themes(analysis, columns, key)
         _design(table, analysis, key)
     for column, name in ((effects.time_column, "time_column"), (effects.group_column, "group_column")):
         if column is not None and column not in table and not (name == "time_column" and column == "year"):
@@ -428,7 +452,7 @@ def write_effect_outputs(folder: str | Path, effects: EffectsConfig, seed: int, 
     table = derive_columns(table, effects.derived)
     point = table[[f"theme_{column}" for column in columns]].to_numpy(dtype=float)
     rows: list[dict[str, Any]] = []
-    total = sum(len(a.themes or [c for c in columns if c != "unassigned"]) for a in effects.analyses)
+    total = sum(len(_analysed_themes(analysis, columns, "effects")) for analysis in effects.analyses)
     with progress_bar(total, "effects", "regression") as bar:
         for number, analysis in enumerate(effects.analyses):
             rows += estimate_effects(table, draws, columns, analysis, seed + number, f"effects.analyses[{number}]", bar)

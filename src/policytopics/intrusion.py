@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from policytopics.validation_inputs import LabelsError, RunFolderError, read_coded_csv
+from policytopics.validation_inputs import LabelsError, RunFolderError, read_coded_csv, run_codebook
 
 __all__ = [
     "ANSWER_COLUMNS",
@@ -132,55 +132,9 @@ def _model_rankings(run_dir: Path, depth: int) -> dict[int, list[str]] | None:
     return rankings
 
 
-def _codebook_path(run_dir: Path, configured: str) -> Path:
-    """The codebook file of a run: as configured (absolute or from the working directory), else
-    relative to the run folder or the folders above it (``results/<name>/`` sits two levels
-    below the project where the run was started)."""
-    path = Path(configured)
-    candidates = [path] if path.is_absolute() else [path, run_dir / path, run_dir.parent / path, run_dir.parent.parent / path]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise RunFolderError(
-        f"{run_dir / 'config.resolved.yaml'}: themes.codebook {configured} not found (from the working "
-        f"directory or the run folder); pass codebook=PATH"
-    )
-
-
 def _run_themes(run_dir: Path, codebook: str | Path | None) -> list[tuple[str, str]]:
-    """The run's themes as (id, Chinese label), in codebook order."""
-    import yaml
-
-    from policytopics.codebook import load_codebook
-
-    config_path = run_dir / "config.resolved.yaml"
-    ids = None
-    configured = None
-    if config_path.is_file():
-        config = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
-        themes = config.get("themes") if isinstance(config, dict) else None
-        if isinstance(themes, dict):
-            configured = themes.get("codebook")
-            ids = themes.get("ids")
-    if codebook is None:
-        if not configured:
-            raise RunFolderError(f"{config_path}: no themes.codebook (is this a run folder?); pass codebook=PATH")
-        codebook = _codebook_path(run_dir, str(configured))
-    loaded = load_codebook(codebook, ids)
-    summary_path = run_dir / "summary.json"
-    if summary_path.is_file():
-        import json
-
-        try:
-            used = [str(theme) for theme in json.loads(summary_path.read_text(encoding="utf-8"))["themes"]]
-        except (ValueError, KeyError, TypeError):
-            used = None
-        if used is not None and used != loaded.ids:
-            raise RunFolderError(
-                f"{loaded.path}: themes {' '.join(loaded.ids)}, but the run used {' '.join(used)} "
-                f"({summary_path}); pass the run's codebook=PATH"
-            )
-    return [(theme.id, theme.label_zh) for theme in loaded.themes]
+    """The run's themes as (id, Chinese label), in codebook order (:func:`run_codebook`)."""
+    return [(theme.id, theme.label_zh) for theme in run_codebook(run_dir, codebook).themes]
 
 
 def _item_id(prefix: str, number: int, total: int) -> str:

@@ -23,7 +23,6 @@ import numpy as np
 from policytopics import artifacts
 from policytopics.codebook import UNASSIGNED
 from policytopics.config import Config
-from policytopics.effects import DRAWS_FILE
 from policytopics.records import CleanedText, Document, SkippedSource, Unit, UnitField
 from policytopics.selection import clustering_check, selection_summary
 from policytopics.themes import MIXED, NONE
@@ -516,6 +515,8 @@ def write_model_outputs(
     )
     save_model(lda, folder / "model")
     if results.document_draws is not None:  # the comparisons' input (policytopics.effects)
+        from policytopics.effects import DRAWS_FILE
+
         np.save(folder / DRAWS_FILE, results.document_draws, allow_pickle=False)
     if results.ensemble_members:  # what measuring new texts needs (policytopics.apply)
         from policytopics.models.ensemble import save_ensemble

@@ -533,7 +533,7 @@ def compare(config: Config | str | Path, overrides: list[str] | None = None) -> 
             f"compare: {run_dir} holds no run with models of this config (or one written before "
             f"{DRAWS_FILE} existed): run it first, e.g. python -m policytopics run CONFIG"
         )
-    if not artifacts._configs_match(recorded.read_text(encoding="utf-8"), resolved_yaml):
+    if not artifacts.configs_match(recorded.read_text(encoding="utf-8"), resolved_yaml):
         raise RunFolderConflictError(
             f"compare: {run_dir} was made from another config (beyond its effects section): "
             "run this config first, e.g. python -m policytopics run CONFIG"

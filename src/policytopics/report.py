@@ -272,7 +272,6 @@ def _comparison_figure_order(path: str) -> tuple[int, str]:
 #: Decimals of an effect's numbers, by model: a share's difference, or log-odds.
 _EFFECT_DECIMALS = {"ols": 3, "fractional_logit": 2}
 _EFFECT_UNITS = {"ols": "share", "fractional_logit": "log-odds"}
-_CATEGORICAL_TERM = re.compile(r"^(?P<variable>.*)\[T\.(?P<level>.*)\]$")
 
 
 def _effect_number(value: Any) -> float | None:
@@ -288,10 +287,10 @@ def _effect_number(value: Any) -> float | None:
 
 def _effect_contrast(term: str, reference: str) -> str:
     """``period[T.from_2013]`` against ``before_2013``: "from_2013 vs before_2013"; ``year``: "per unit of year"."""
-    match = _CATEGORICAL_TERM.match(term)
-    if reference:
-        return f"{match['level'] if match else term} vs {reference}"
-    return match["level"] if match else f"per unit of {term}"
+    from policytopics.effects import term_contrast  # only for a run with comparisons (pandas)
+
+    words = term_contrast(term, reference)
+    return words if reference or words != term else f"per unit of {term}"
 
 
 def effect_reading(row: Mapping[str, Any], theme_labels: Mapping[str, str]) -> str:

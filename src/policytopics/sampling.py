@@ -56,7 +56,7 @@ def draw_sample(
     random_state: int = 0,
     *,
     stratify: str | None = None,
-    group_by: pd.Series | None = None,
+    group_by: str | None = None,
     per_group: int | None = None,
     split: bool = True,
 ) -> pd.DataFrame:
@@ -74,8 +74,9 @@ def draw_sample(
     stratify : str, optional
         A column of ``units`` (e.g. ``theme``, the run's label): ``n`` is allocated equally
         over its values, and each unit's ``weight`` is its stratum's size over its draws.
-    group_by : pandas.Series, optional
-        Per unit, a group (e.g. its document's year): ``per_group`` units are drawn in each.
+    group_by : str, optional
+        A column of ``units`` holding each unit's group (e.g. its document's year):
+        ``per_group`` units are drawn in each.
     per_group : int, optional
         Units per group (with ``group_by``).
     split : bool
@@ -107,9 +108,10 @@ def draw_sample(
     if group_by is not None:
         if per_group is None:
             raise PolicytopicsError("sample: per_group is needed with group_by")
-        groups = group_by.reindex(units.index) if group_by.index.equals(units.index) else pd.Series(group_by.to_numpy())
+        if group_by not in units:
+            raise PolicytopicsError(f"sample: the units have no column '{group_by}' to draw within")
         picked = []
-        for value, members in sorted(units.groupby(groups.to_numpy()), key=lambda item: item[0]):
+        for value, members in sorted(units.groupby(group_by), key=lambda item: item[0]):
             if len(members) < per_group:
                 raise PolicytopicsError(f"sample: group {value} has {len(members)} units, fewer than {per_group}")
             picked.extend(rng.choice(members.index.to_numpy(), size=per_group, replace=False).tolist())
@@ -178,14 +180,11 @@ def write_coding_package(
     list of str
         The files written, relative to ``out``.
     """
-    import yaml
-
-    from policytopics.codebook import load_codebook
     from policytopics.coding_page import coding_page_html
+    from policytopics.validation_inputs import run_codebook
 
     run_dir, out = Path(run_dir), Path(out)
-    resolved = yaml.safe_load((run_dir / "config.resolved.yaml").read_text(encoding="utf-8"))
-    codebook = load_codebook(resolved["themes"]["codebook"], resolved["themes"].get("ids"))
+    codebook = run_codebook(run_dir)
     categories = [{"id": t.id, "label": t.label_zh, "description": " ".join(t.description.split())} for t in codebook.themes]
     categories.append({"id": "none", "label": "none",
                        "description": "No theme of the codebook: greetings, procedure, general declarations, "

@@ -109,6 +109,7 @@ def coded_labels(
     key = _read_rows(key_path)
     if not key or not {"sample_id", "unit_id"} <= set(key[0]):
         raise LabelsError(f"{key_path}: expected the sample's key with columns sample_id and unit_id (sample.csv)")
+    sample_ids = {row["sample_id"] for row in key}  # every item of the sample, whatever the split
     if split is not None:
         key = [row for row in key if (row.get("split") or "") == split]
         if not key:
@@ -126,7 +127,7 @@ def coded_labels(
             raise LabelsError(f"{path}: {error}") from None
         rows = [row for row in every if row.get("kind", "passage") == "passage"]
         tests[name] = [row for row in every if row.get("kind", "passage") != "passage"]
-        unknown = sorted({row["item_id"] for row in rows} - {r["sample_id"] for r in _read_rows(key_path)})
+        unknown = sorted({row["item_id"] for row in rows} - sample_ids)
         if unknown:
             raise LabelsError(f"{path}: items not in {key_path}: {', '.join(unknown[:5])}")
         answers[name] = [row for row in rows if row["item_id"] in items]

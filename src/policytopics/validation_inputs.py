@@ -11,13 +11,19 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from policytopics.errors import PolicytopicsError
 
-__all__ = ["RUN_FILES", "LabelsError", "RunFolder", "RunFolderError", "RunUnit", "load_labels", "load_run_folder"]
+if TYPE_CHECKING:
+    from policytopics.codebook import Codebook
+
+__all__ = [
+    "RUN_FILES", "LabelsError", "RunFolder", "RunFolderError", "RunUnit", "load_labels", "load_run_folder",
+    "read_coded_csv", "run_codebook",
+]
 
 #: Files a run folder must hold for validation.
 RUN_FILES = ("units.csv", "tokens.jsonl", "keywords.csv", "topics.csv", "unit_topic.csv", "summary.json")
@@ -319,3 +325,77 @@ def load_labels(path: str | Path, units: Sequence[Any], *, split: str | None = N
         seen[unit_id] = number
         labels.append((unit_id, theme))
     return labels
+
+
+def _codebook_path(run_dir: Path, configured: str) -> Path:
+    """The codebook file of a run: as configured (absolute or from the working directory), else
+    relative to the run folder or the folders above it (``results/<name>/`` sits two levels
+    below the project where the run was started)."""
+    path = Path(configured)
+    candidates = [path] if path.is_absolute() else [path, run_dir / path, run_dir.parent / path, run_dir.parent.parent / path]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise RunFolderError(
+        f"{run_dir / 'config.resolved.yaml'}: themes.codebook {configured} not found (from the working "
+        f"directory or the run folder); pass codebook=PATH"
+    )
+
+
+def run_codebook(run_dir: str | Path, codebook: str | Path | None = None) -> Codebook:
+    """The codebook a run used, checked against its ``summary.json`` themes.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        A run folder.
+    codebook : str or Path, optional
+        The codebook file (default: the run's ``themes.codebook``, from the working
+        directory, else relative to the run folder or the two folders above it).
+
+    Returns
+    -------
+    Codebook
+        With the run's ``themes.ids``.
+
+    Raises
+    ------
+    RunFolderError
+        No codebook found, or one whose themes are not those the run used.
+
+    Examples
+    --------
+    >>> run_codebook("results/default").ids[:2]  # doctest: +SKIP
+    ['investment', 'livelihood']
+    """
+    import yaml
+
+    from policytopics.codebook import load_codebook
+
+    run_dir = Path(run_dir)
+    config_path = run_dir / "config.resolved.yaml"
+    ids = None
+    configured = None
+    if config_path.is_file():
+        config = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+        themes = config.get("themes") if isinstance(config, dict) else None
+        if isinstance(themes, dict):
+            configured = themes.get("codebook")
+            ids = themes.get("ids")
+    if codebook is None:
+        if not configured:
+            raise RunFolderError(f"{config_path}: no themes.codebook (is this a run folder?); pass codebook=PATH")
+        codebook = _codebook_path(run_dir, str(configured))
+    loaded = load_codebook(codebook, ids)
+    summary_path = run_dir / "summary.json"
+    if summary_path.is_file():
+        try:
+            used = [str(theme) for theme in json.loads(summary_path.read_text(encoding="utf-8"))["themes"]]
+        except (ValueError, KeyError, TypeError):
+            used = None
+        if used is not None and used != loaded.ids:
+            raise RunFolderError(
+                f"{loaded.path}: themes {' '.join(loaded.ids)}, but the run used {' '.join(used)} "
+                f"({summary_path}); pass the run's codebook=PATH"
+            )
+    return loaded
