@@ -404,3 +404,19 @@ def test_coders_sheets_that_cannot_be_used_are_errors(run_dir, tmp_path):
     _write_csv(stray, ["sample_id", "theme"], [("s9", "none")])
     with pytest.raises(LabelsError, match="items not in"):
         validation_results(run_dir, key, coders=[coders[0], stray])
+
+
+def test_an_adjudication_sheet_of_the_whole_sample_serves_each_split(run_dir, tmp_path):
+    key, coders = _coding(tmp_path)
+    # a disagreement in the design half (s1) too, adjudicated with the held-out one (s4)
+    _write_csv(coders[0], ["item_id", "kind", "answer", "second", "note"],
+               [[s, "passage", "livelihood" if s == "s1" else t, "", ""] for s, t in CODER_A])
+    sheet = tmp_path / "adjudication.csv"
+    _write_csv(sheet, ["item_id", "adjudicated", "reason"], [["s1", "investment", ""], ["s4", "planning", ""]])
+    heldout = validation_results(run_dir, key, coders=coders, adjudication=sheet, split="heldout", resamples=100)
+    assert heldout["labels"]["n"] == 4 and heldout["coders"]["adjudicated"] == ["s4"]
+    design = validation_results(run_dir, key, coders=coders, adjudication=sheet, split="design", resamples=100)
+    assert design["labels"]["n"] == 1 and design["coders"]["adjudicated"] == ["s1"]
+    _write_csv(sheet, ["item_id", "adjudicated", "reason"], [["s9", "none", ""]])
+    with pytest.raises(LabelsError, match="items not in"):
+        validation_results(run_dir, key, coders=coders, adjudication=sheet, resamples=100)

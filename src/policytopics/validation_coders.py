@@ -54,6 +54,11 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
     return [row for _, row in read_coded_csv(path, "sheet")[1]]
 
 
+def _item_of(row: dict[str, str]) -> str:
+    """The item an adjudication row decides (``item_id``; ``sample_id`` or ``case`` in older sheets)."""
+    return (row.get("item_id") or row.get("sample_id") or row.get("case") or "").strip()
+
+
 def coded_labels(
     key_path: str | Path,
     coder_paths: Sequence[str | Path],
@@ -132,6 +137,11 @@ def coded_labels(
             raise LabelsError(f"{path}: items not in {key_path}: {', '.join(unknown[:5])}")
         answers[name] = [row for row in rows if row["item_id"] in items]
     adjudication_rows = _read_rows(Path(adjudication)) if adjudication is not None else []
+    # the sheet covers the whole sample; a split keeps its own items (an item of no sample is an error)
+    stray = sorted({_item_of(row) for row in adjudication_rows} - sample_ids)
+    if stray:
+        raise LabelsError(f"{adjudication}: items not in {key_path}: {', '.join(stray[:5])}")
+    adjudication_rows = [row for row in adjudication_rows if _item_of(row) in items]
     try:
         agreement = coder_agreement(answers, categories, random_state=seed)
         resolved, unresolved = adjudicated_labels(answers, adjudication_rows, categories)
@@ -140,8 +150,7 @@ def coded_labels(
         raise LabelsError(f"validate: {error}") from None
     if disagreements_out is not None and to_adjudicate:
         artifacts.write_csv(disagreements_out, to_adjudicate, list(to_adjudicate[0]))
-    adjudicated = sorted({(row.get("item_id") or row.get("sample_id") or "") for row in adjudication_rows
-                          if (row.get("adjudicated") or "").strip()} & set(items))
+    adjudicated = sorted({_item_of(row) for row in adjudication_rows if (row.get("adjudicated") or "").strip()})
     agreement = {**agreement, "unresolved": unresolved, "adjudicated": adjudicated}
     labels = [(items[item]["unit_id"], label) for item, label in resolved.items() if item in items]
     weights = {items[item]["unit_id"]: float(items[item].get("weight") or 1.0) for item in resolved if item in items}
